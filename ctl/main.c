@@ -1,0 +1,153 @@
+/*
+ * zt-ctl: the command line of zt-privsep.  It talks only to the daemons'
+ * control sockets and never reads their state files.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+static int	ctl_help(const struct ctl_opts *, int, char **);
+static int	ctl_version(const struct ctl_opts *, int, char **);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "help", "[command]", "show commands and their use", ctl_help,
+	    NULL },
+	{ "version", "", "print the version of zt-ctl", ctl_version, NULL },
+	{ "identity", "<generate|validate|getpublic|sign|verify> ...",
+	    "create, check, sign and verify with ZeroTier identities", NULL,
+	    ctl_identity_cmds },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+int
+ctl_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zt-ctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see 'zt-ctl help')\n", stderr);
+	return 2;
+}
+
+int
+ctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zt-ctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void
+ctl_print_table(FILE *f, const struct ctl_cmd *t, const char *prefix)
+{
+	char name[128];
+
+	for (; t->name != NULL; t++) {
+		snprintf(name, sizeof(name), "%s%s%s %s", prefix,
+		    *prefix ? " " : "", t->name, t->args);
+		fprintf(f, "  %-52s %s\n", name, t->help);
+	}
+}
+
+static int
+ctl_help(const struct ctl_opts *o, int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+
+	if (argc > 1)
+		return ctl_usage("help takes at most one command");
+	if (argc == 1) {
+		for (c = ctl_cmds; c->name != NULL; c++)
+			if (strcmp(c->name, argv[0]) == 0)
+				break;
+		if (c->name == NULL)
+			return ctl_usage("unknown command '%s'", argv[0]);
+		if (c->sub != NULL)
+			ctl_print_table(stdout, c->sub, c->name);
+		else
+			printf("  zt-ctl %s %s\n      %s\n", c->name, c->args,
+			    c->help);
+		return 0;
+	}
+	printf("usage: zt-ctl [-j] <command> [arguments]\n"
+	    "  -j  print the reply as JSON\n\ncommands:\n");
+	ctl_print_table(stdout, ctl_cmds, "");
+	return 0;
+}
+
+static int
+ctl_version(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc != 0)
+		return ctl_usage("version takes no arguments");
+	if (o->json)
+		printf("{\"version\":\"%s\"}\n", ZT_VERSION);
+	else
+		printf("zt-ctl %s\n", ZT_VERSION);
+	return 0;
+}
+
+int
+ctl_dispatch(const struct ctl_cmd *t, const char *prefix,
+    const struct ctl_opts *o, int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+	char sub[128];
+
+	if (argc < 1)
+		return ctl_usage("%s%smissing command", prefix,
+		    *prefix ? ": " : "");
+	for (c = t; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[0]) != 0)
+			continue;
+		if (c->sub != NULL) {
+			snprintf(sub, sizeof(sub), "%s%s%s", prefix,
+			    *prefix ? " " : "", c->name);
+			return ctl_dispatch(c->sub, sub, o, argc - 1,
+			    argv + 1);
+		}
+		return c->fn(o, argc - 1, argv + 1);
+	}
+	return ctl_usage("unknown command '%s%s%s'", prefix,
+	    *prefix ? " " : "", argv[0]);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl_opts o = { 0 };
+	int i;
+
+	log_init("zt-ctl", LOG_LVL_WARN);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-j") == 0)
+			o.json = true;
+		else if (strcmp(argv[i], "--version") == 0)
+			return ctl_version(&o, 0, NULL);
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return ctl_help(&o, 0, NULL);
+		else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else
+			return ctl_usage("unknown option '%s'", argv[i]);
+	}
+	if (i == argc) {
+		ctl_help(&o, 0, NULL);
+		return 2;
+	}
+	return ctl_dispatch(ctl_cmds, "", &o, argc - i, argv + i);
+}
