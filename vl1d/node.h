@@ -1,0 +1,191 @@
+#pragma once
+/*
+ * The VL1 engine: receive pipeline, verbs, sending, relaying, roots and
+ * the ping schedule of spec/vl1.md, with no I/O of its own.  zt-vl1d's
+ * main loop feeds it datagrams and the clock; it answers through the
+ * callbacks in struct vl1_io.  Tests run several engines over a
+ * simulated wire.  It never holds a secret key: per-peer keys come from
+ * the agree callback (the key holder).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity.h"
+#include "inetaddr.h"
+#include "peer.h"
+#include "world.h"
+
+#define VL1_MAX_MOONS		8
+#define VL1_PARK_MAX		32	/* parked packets, each direction */
+#define VL1_PARK_TIMEOUT	5000
+#define VL1_WHOIS_RETRY		500
+#define VL1_PING_CHECK		5000
+#define VL1_HOUSEKEEPING	30000
+#define VL1_RELAY_MAX_HOPS	3
+#define VL1_UNITE_INTERVAL	30000
+#define VL1_TRUST_EXPIRATION	600000
+#define VL1_IDV_BUCKETS		16384
+#define VL1_IDV_INTERVAL	2000	/* x86-64 value of 1.14.1 */
+
+/* what we advertise: protocol 12 with 1.14.1's version numbers */
+#define VL1_PROTO_VERSION	12
+#define VL1_VERSION_MAJOR	1
+#define VL1_VERSION_MINOR	14
+#define VL1_VERSION_REV		1
+
+enum vl1_verb {
+	VL1_VERB_NOP = 0x00,
+	VL1_VERB_HELLO = 0x01,
+	VL1_VERB_ERROR = 0x02,
+	VL1_VERB_OK = 0x03,
+	VL1_VERB_WHOIS = 0x04,
+	VL1_VERB_RENDEZVOUS = 0x05,
+	VL1_VERB_FRAME = 0x06,
+	VL1_VERB_EXT_FRAME = 0x07,
+	VL1_VERB_ECHO = 0x08,
+	VL1_VERB_MULTICAST_LIKE = 0x09,
+	VL1_VERB_NETWORK_CREDENTIALS = 0x0a,
+	VL1_VERB_NETWORK_CONFIG_REQUEST = 0x0b,
+	VL1_VERB_NETWORK_CONFIG = 0x0c,
+	VL1_VERB_MULTICAST_GATHER = 0x0d,
+	VL1_VERB_MULTICAST_FRAME = 0x0e,
+	VL1_VERB_PUSH_DIRECT_PATHS = 0x10,
+	VL1_VERB_ACK = 0x12,
+	VL1_VERB_QOS_MEASUREMENT = 0x13,
+	VL1_VERB_USER_MESSAGE = 0x14,
+	VL1_VERB_REMOTE_TRACE = 0x15,
+	VL1_VERB_PATH_NEGOTIATION_REQUEST = 0x16,
+};
+
+enum vl1_error {
+	VL1_ERR_INVALID_REQUEST = 0x01,
+	VL1_ERR_BAD_PROTOCOL_VERSION = 0x02,
+	VL1_ERR_OBJ_NOT_FOUND = 0x03,
+	VL1_ERR_IDENTITY_COLLISION = 0x04,
+	VL1_ERR_UNSUPPORTED_OPERATION = 0x05,
+	VL1_ERR_NEED_MEMBERSHIP_CERTIFICATE = 0x06,
+	VL1_ERR_NETWORK_ACCESS_DENIED = 0x07,
+	VL1_ERR_UNWANTED_MULTICAST = 0x08,
+	VL1_ERR_NETWORK_AUTHENTICATION_REQUIRED = 0x09,
+};
+
+struct vl1_io {
+	void	*arg;
+	/*
+	 * Sends one datagram from local socket sock (-1: from every
+	 * socket), with an IP TTL when ttl > 0 (hole punching).
+	 */
+	void	(*send)(void *arg, int sock, const struct inetaddr *to,
+		    const uint8_t *, size_t, int ttl);
+	/* per-peer key from the key holder; 0 or -1 */
+	int	(*agree)(void *arg, const struct identity *peer,
+		    uint8_t key[ZT_AGREED_KEY_LEN]);
+	/* fills with CSPRNG bytes */
+	void	(*random)(void *arg, void *, size_t);
+	/*
+	 * An authenticated VL2 packet (verbs 0x06-0x0e, and OK/ERROR in re
+	 * a VL2 verb): the whole dearmored, uncompressed packet.
+	 */
+	void	(*vl2)(void *arg, uint64_t source, const uint8_t *, size_t,
+		    int64_t now);
+	/* USER_MESSAGE: type and body (may be NULL) */
+	void	(*user_message)(void *arg, uint64_t source, uint64_t type,
+		    const uint8_t *, size_t);
+	/* an identity was learned (HELLO or WHOIS); may be NULL */
+	void	(*identity_learned)(void *arg, const struct identity *);
+	/* a new planet or moon was accepted; may be NULL */
+	void	(*world_updated)(void *arg, const struct world *);
+	/* an upstream said our address is taken; may be NULL */
+	void	(*collision)(void *arg);
+};
+
+struct vl1_stats {
+	uint64_t	 rx_datagrams, rx_packets, rx_fragments, rx_junk;
+	uint64_t	 rx_bad_mac, rx_duplicate, rx_bad_compress, rx_malformed;
+	uint64_t	 rx_unexpected_ok, rx_parked, rx_park_dropped;
+	uint64_t	 rx_bad_cipher, rx_hello_rejected, rx_ratelimited;
+	uint64_t	 tx_packets, tx_datagrams, tx_parked, tx_park_dropped;
+	uint64_t	 relayed, relay_dropped, rendezvous_sent;
+	uint64_t	 whois_sent, identities_learned;
+};
+
+struct vl1_parked {
+	bool		 used;
+	bool		 inbound;
+	uint64_t	 addr;		/* source (in) or destination (out) */
+	int64_t		 when;
+	int		 sock;
+	struct inetaddr	 from;
+	uint8_t		 verb;
+	uint8_t		*data;
+	size_t		 len;
+};
+
+struct vl1_whois {
+	uint64_t	 addr;
+	int64_t		 last_sent;
+};
+
+struct vl1_unite {
+	uint64_t	 a, b;
+	int64_t		 when;
+};
+
+struct vl1_node {
+	struct vl1_io		 io;
+	struct identity		 self;		/* public only */
+	struct vl1_peers	 peers;
+	struct world		 planet;
+	struct world		 moons[VL1_MAX_MOONS];
+	unsigned int		 nmoons;
+	bool			 am_upstream;
+	struct reasm		*reasm;
+	size_t			 mtu;
+	int64_t			 last_ping_check;
+	int64_t			 last_housekeeping;
+	int64_t			 last_park_check;
+	/* §4.3: upper 32 bits of sent ids, 256 buckets by byte 3 */
+	uint32_t		 expect[256][32];
+	uint8_t			 expect_next[256];
+	struct vl1_parked	 park[2 * VL1_PARK_MAX];
+	struct vl1_whois	 whois[VL1_PARK_MAX];
+	struct vl1_unite	 unite[256];
+	int64_t			 idv_last[VL1_IDV_BUCKETS];
+	struct vl1_stats	 st;
+};
+
+struct vl1_config {
+	const struct identity	*self;		/* public part is used */
+	const struct world	*planet;	/* NULL: the default planet */
+	size_t			 mtu;		/* 0: 1432 */
+	size_t			 max_peers;	/* 0: 100000 */
+};
+
+struct vl1_node	*vl1_node_new(const struct vl1_config *,
+		    const struct vl1_io *, int64_t now);
+void		 vl1_node_free(struct vl1_node *);
+
+/* one received datagram; data is modified in place */
+void	 vl1_node_receive(struct vl1_node *, int sock,
+	    const struct inetaddr *from, uint8_t *data, size_t len,
+	    int64_t now);
+/*
+ * Sends verb + payload to dest through the send queue: compressed when
+ * worthwhile, armored, fragmented for the path MTU, direct or relayed
+ * through a root, or parked while dest's identity is looked up.
+ * Returns 0 when sent or parked, -1 when dropped.
+ */
+int	 vl1_node_send(struct vl1_node *, uint64_t dest, uint8_t verb,
+	    const uint8_t *payload, size_t len, int64_t now);
+/* background work; returns the time it wants to run next */
+int64_t	 vl1_node_tick(struct vl1_node *, int64_t now);
+
+/* orbit a moon we already have the definition of */
+int	 vl1_node_add_moon(struct vl1_node *, const struct world *,
+	    int64_t now);
+/* a network-authenticated packet came from this peer (VL2 says so) */
+void	 vl1_node_trust(struct vl1_node *, uint64_t peer, int64_t now);
+bool	 vl1_node_is_upstream(const struct vl1_node *, uint64_t address);
+/* some upstream was heard from within the activity timeout */
+bool	 vl1_node_online(const struct vl1_node *, int64_t now);
