@@ -6,6 +6,9 @@
 
 #include "buf.h"
 
+/* what a zero-length take or reservation points at when there is no data */
+static uint8_t buf_empty[1];
+
 void
 rbuf_init(struct rbuf *r, const void *p, size_t len)
 {
@@ -49,6 +52,8 @@ rbuf_take(struct rbuf *r, size_t n)
 		r->err = true;
 		return NULL;
 	}
+	if (r->p == NULL)
+		return buf_empty;
 	p = r->p + r->off;
 	r->off += n;
 	return p;
@@ -282,6 +287,8 @@ wbuf_room(struct wbuf *w, size_t n)
 		w->p = np;
 		w->cap = ncap;
 	}
+	if (w->p == NULL)
+		return buf_empty;
 	np = w->p + w->len;
 	w->len = need;
 	return np;

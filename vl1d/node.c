@@ -919,3 +919,11 @@ vl1_node_tick(struct vl1_node *n, int64_t now)
 		return now + VL1_WHOIS_RETRY;
 	return n->last_ping_check + VL1_PING_CHECK;
 }
+
+void
+vl1_node_whois(struct vl1_node *n, uint64_t addr, int64_t now)
+{
+	if (addr != n->self.address && !zt_address_reserved(addr) &&
+	    vl1_peers_get(&n->peers, addr) == NULL)
+		vl1_whois(n, addr, now);
+}

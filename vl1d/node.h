@@ -181,6 +181,8 @@ int	 vl1_node_send(struct vl1_node *, uint64_t dest, uint8_t verb,
 /* background work; returns the time it wants to run next */
 int64_t	 vl1_node_tick(struct vl1_node *, int64_t now);
 
+/* asks the roots for an identity (answers arrive as identity_learned) */
+void	 vl1_node_whois(struct vl1_node *, uint64_t address, int64_t now);
 /* orbit a moon we already have the definition of */
 int	 vl1_node_add_moon(struct vl1_node *, const struct world *,
 	    int64_t now);

@@ -1,0 +1,161 @@
+/*
+ * The key holder: the half of zt-vl1d that keeps identity.secret.  It
+ * answers the network half's key-agreement requests over the socketpair
+ * made at fork, rate-limited and logged, and nothing else; a compromised
+ * network half can ask for agreements while it stays compromised but can
+ * never read the secret key (DESIGN.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "vl1d.h"
+
+/* token bucket: a burst of new peers, then a steady rate */
+#define KEYHOLDER_BURST		512
+#define KEYHOLDER_PER_SEC	200
+
+struct keyholder_ctx {
+	struct identity		*id;
+	struct event_base	*base;
+	double			 tokens;
+	int64_t			 last_refill;
+	uint64_t		 agreed;
+	struct log_drops	 limited;
+};
+
+static bool
+keyholder_take_token(struct keyholder_ctx *k)
+{
+	int64_t now = log_now_ms();
+
+	k->tokens += (double)(now - k->last_refill) * KEYHOLDER_PER_SEC / 1000;
+	if (k->tokens > KEYHOLDER_BURST)
+		k->tokens = KEYHOLDER_BURST;
+	k->last_refill = now;
+	if (k->tokens < 1)
+		return false;
+	k->tokens -= 1;
+	return true;
+}
+
+static int
+keyholder_agree(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct keyholder_ctx *k = arg;
+	uint8_t key[ZT_AGREED_KEY_LEN];
+	struct identity peer;
+	char a[11];
+	int rc;
+
+	memset(&peer, 0, sizeof(peer));
+	if (identity_deserialize(&peer, &m->body) == -1 ||
+	    identity_has_private(&peer) || !rbuf_done(&m->body)) {
+		identity_clear(&peer);
+		return -1;
+	}
+	if (!keyholder_take_token(k)) {
+		log_drop(&k->limited, "agreement with %s over the rate limit",
+		    zt_address_fmt(peer.address, a));
+		identity_clear(&peer);
+		return ipc_send_error(c, m->id, 1, "rate limited") == -1 ?
+		    -1 : 0;
+	}
+	rc = identity_agree(k->id, &peer, key);
+	if (rc == 0) {
+		k->agreed++;
+		log_debug("key agreement %llu with %s",
+		    (unsigned long long)k->agreed,
+		    zt_address_fmt(peer.address, a));
+		rc = ipc_send(c, IPC_MSG_KEY_AGREE_REPLY, m->id, key,
+		    sizeof(key));
+	} else
+		rc = ipc_send_error(c, m->id, 2, "agreement failed");
+	OPENSSL_cleanse(key, sizeof(key));
+	identity_clear(&peer);
+	return rc == -1 ? -1 : 0;
+}
+
+static void
+keyholder_down(struct ipc_conn *c, enum ipc_err e, void *arg)
+{
+	struct keyholder_ctx *k = arg;
+
+	/* without the network half there is nothing left to serve */
+	log_info("network half gone (%s), key holder exits", ipc_err_str(e));
+	event_base_loopbreak(k->base);
+}
+
+static const struct ipc_handler keyholder_handlers[] = {
+	{ IPC_MSG_KEY_AGREE_REQ, keyholder_agree },
+	{ 0, NULL },
+};
+
+void
+keyholder_main(struct identity *id, int fd, const char *rundir)
+{
+	struct ipc_callbacks cb = {
+		.handlers = keyholder_handlers,
+		.down = keyholder_down,
+	};
+	struct keyholder_ctx k;
+	struct ipc_config c;
+	struct ipc *ipc;
+
+	(void)rundir;
+	memset(&k, 0, sizeof(k));
+	k.id = id;
+	k.tokens = KEYHOLDER_BURST;
+	k.last_refill = log_now_ms();
+	k.limited.what = "key agreement";
+	if ((k.base = ipc_event_base_new()) == NULL)
+		fatalx("key holder: no event base");
+	ipc_config_init(&c, IPC_ROLE_KEYHOLDER);
+	if ((ipc = ipc_new(k.base, &c)) == NULL ||
+	    ipc_conn_open(ipc, fd, IPC_R(VL1D), IPC_CONN_TRUSTED, &cb,
+	    &k) == NULL)
+		fatalx("key holder: cannot serve the network half");
+	if (sandbox_apply(&keyholder_policy, NULL, NULL) == -1)
+		fatalx("key holder: sandbox failed");
+	event_base_dispatch(k.base);
+	ipc_free(ipc);
+	event_base_free(k.base);
+	identity_clear(id);
+	exit(0);
+}
+
+int
+vl1d_agree(void *arg, const struct identity *peer,
+    uint8_t key[ZT_AGREED_KEY_LEN])
+{
+	struct vl1d_ctx *ctx = arg;
+	uint8_t body[128], *reply = NULL;
+	struct wbuf w;
+	uint16_t rtype;
+	size_t rlen;
+	int rc = -1;
+
+	wbuf_init(&w, body, sizeof(body));
+	if (identity_serialize(peer, false, &w) == -1)
+		return -1;
+	if (ipc_sync_call(&ctx->keys, IPC_MSG_KEY_AGREE_REQ, body,
+	    wbuf_len(&w), &rtype, &reply, &rlen) == -1) {
+		/* the key holder is gone: this half cannot work without it */
+		fatalx("key holder does not answer");
+	}
+	if (rtype == IPC_MSG_KEY_AGREE_REPLY && rlen == ZT_AGREED_KEY_LEN) {
+		memcpy(key, reply, ZT_AGREED_KEY_LEN);
+		rc = 0;
+	} else
+		ctx->agree_failed++;
+	if (reply != NULL) {
+		OPENSSL_cleanse(reply, rlen);
+		free(reply);
+	}
+	return rc;
+}

@@ -1,0 +1,337 @@
+/*
+ * zt-vl1d: ZeroTier VL1 — the encrypted peer-to-peer transport.
+ *
+ * Start-up (DESIGN.md "Sandboxes"): parse argv → read identity and
+ * worlds → fork the key holder, which keeps identity.secret → the network
+ * half forgets the secret, opens UDP sockets, its control socket and the
+ * event loop → warm-up → user drop → sandbox → dispatch.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "file.h"
+#include "log.h"
+#include "vl1d.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: zt-vl1d [-H home] [-R rundir] [-p port] "
+	    "[-b address]... [-l level]\n"
+	    "       zt-vl1d --print-policy\n");
+	exit(2);
+}
+
+static int64_t
+vl1d_real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+vl1d_now(struct vl1d_ctx *ctx)
+{
+	int64_t now = vl1d_real_now();
+
+	if (ctx->cfg.time_scale > 1)
+		now = ctx->start_real + (now - ctx->start_real) *
+		    (int64_t)ctx->cfg.time_scale;
+	return now;
+}
+
+static void
+vl1d_random(void *arg, void *p, size_t n)
+{
+	if (RAND_bytes(p, (int)n) != 1)
+		fatalx("no random bytes");
+}
+
+static void
+vl1d_collision(void *arg)
+{
+	/* ZeroTier One stops too: our address belongs to someone else */
+	fatalx("identity collision reported by a root: this node's address "
+	    "is taken; generate a new identity");
+}
+
+static void
+vl1d_world_updated(void *arg, const struct world *w)
+{
+	struct vl1d_ctx *ctx = arg;
+	char path[PATH_MAX];
+	uint8_t buf[WORLD_MAX_SERIALIZED];
+	struct wbuf wb;
+
+	if (w->type == WORLD_TYPE_PLANET)
+		snprintf(path, sizeof(path), "%s/planet", ctx->cfg.home);
+	else
+		snprintf(path, sizeof(path), "%s/moons.d/%016llx.moon",
+		    ctx->cfg.home, (unsigned long long)w->id);
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (world_serialize(w, &wb) == -1 ||
+	    file_write_atomic(path, buf, wbuf_len(&wb), 0644) == -1)
+		log_warn("cannot save %s", path);
+}
+
+static void
+vl1d_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct vl1d_ctx *ctx = arg;
+	int64_t now = vl1d_now(ctx), next, wait;
+	struct timeval tv;
+
+	next = vl1_node_tick(ctx->node, now);
+	vl1d_udp_flush(ctx);
+	vl1d_up_flush(ctx);
+	wait = next - now;
+	if (ctx->cfg.time_scale > 1)
+		wait /= ctx->cfg.time_scale;
+	if (wait < 10)
+		wait = 10;
+	if (wait > 1000)
+		wait = 1000;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(ctx->ev_tick, &tv);
+}
+
+static void
+vl1d_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct vl1d_ctx *ctx = arg;
+	int status;
+
+	if (sig == SIGCHLD) {
+		if (waitpid(ctx->keyholder, &status, WNOHANG) !=
+		    ctx->keyholder)
+			return;
+		/* without the key holder no new peer can be met */
+		log_warnx("key holder exited (status %d)", status);
+		exit(1);
+	}
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopbreak(ctx->base);
+}
+
+static uid_t
+vl1d_uid_of(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	return pw != NULL ? pw->pw_uid : (uid_t)-1;
+}
+
+static void
+vl1d_parse(struct vl1d_ctx *ctx, int argc, char **argv, bool *print)
+{
+	static const struct option opts[] = {
+		{ "home", required_argument, NULL, 'H' },
+		{ "rundir", required_argument, NULL, 'R' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "print-policy", no_argument, NULL, 'P' },
+		{ "time-scale", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum log_level lvl = LOG_LVL_INFO;
+	char *end;
+	long v;
+	int ch;
+
+	ctx->cfg.home = ZT_STATEDIR "/vl1d";
+	ctx->cfg.rundir = ZT_RUNDIR;
+	ctx->cfg.port = VL1D_DEFAULT_PORT;
+	ctx->cfg.ctl_group = "zt";
+	while ((ch = getopt_long(argc, argv, "H:R:p:b:l:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			ctx->cfg.home = optarg;
+			break;
+		case 'R':
+			ctx->cfg.rundir = optarg;
+			break;
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 65535)
+				fatalx("bad port '%s'", optarg);
+			ctx->cfg.port = (uint16_t)v;
+			break;
+		case 'b':
+			if (ctx->cfg.nbinds == VL1D_MAX_SOCKS ||
+			    inetaddr_parse(&ctx->cfg.binds[ctx->cfg.nbinds],
+			    optarg) == -1)
+				fatalx("bad bind address '%s'", optarg);
+			ctx->cfg.nbinds++;
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &lvl) == -1)
+				fatalx("bad log level '%s'", optarg);
+			break;
+		case 'P':
+			*print = true;
+			break;
+		case 'T':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 1000)
+				fatalx("bad time scale '%s'", optarg);
+			ctx->cfg.time_scale = (unsigned int)v;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_setlevel(lvl);
+}
+
+static int
+vl1d_print_policy(void)
+{
+	json_t *o = json_object();
+	int rc;
+
+	json_object_set_new(o, "zt-vl1d", sandbox_policy_json(&vl1d_policy));
+	json_object_set_new(o, "zt-vl1d-keyholder",
+	    sandbox_policy_json(&keyholder_policy));
+	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', stdout);
+	json_decref(o);
+	return rc == 0 ? 0 : 1;
+}
+
+/* forks the key holder; the caller keeps the network half */
+static void
+vl1d_fork_keyholder(struct vl1d_ctx *ctx, struct identity *secret)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	switch ((ctx->keyholder = fork())) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(sv[0]);
+		log_init("zt-vl1d[keys]", log_getlevel());
+		keyholder_main(secret, sv[1], ctx->cfg.rundir);
+	default:
+		break;
+	}
+	close(sv[1]);
+	/* from here on this process never holds the secret key */
+	if (identity_copy(&ctx->id, secret, false) == -1)
+		fatalx("identity copy");
+	identity_clear(secret);
+	if (ipc_sync_open(&ctx->keys, sv[0], IPC_ROLE_VL1D,
+	    IPC_ROLE_KEYHOLDER, 5000) == -1)
+		fatalx("cannot reach the key holder");
+}
+
+static void
+vl1d_setup(struct vl1d_ctx *ctx)
+{
+	struct ipc_config ic;
+	struct vl1_config nc;
+	struct vl1_io io;
+	unsigned int i;
+
+	if ((ctx->base = ipc_event_base_new()) == NULL)
+		fatalx("event base");
+	ipc_config_init(&ic, IPC_ROLE_VL1D);
+	ic.role_uid[IPC_ROLE_VL2D] = vl1d_uid_of("zt-vl2");
+	ic.role_uid[IPC_ROLE_CONTROLLERD] = vl1d_uid_of("zt-ctrl");
+	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
+		fatalx("ipc");
+	if (vl1d_udp_open(ctx) == -1)
+		fatal("cannot open UDP port %u", ctx->cfg.port);
+	if (vl1d_control_open(ctx) == -1)
+		fatalx("cannot open the control socket in %s",
+		    ctx->cfg.rundir);
+	memset(&io, 0, sizeof(io));
+	io.arg = ctx;
+	io.send = vl1d_udp_send;
+	io.agree = vl1d_agree;
+	io.random = vl1d_random;
+	io.vl2 = vl1d_vl2_up;
+	io.world_updated = vl1d_world_updated;
+	io.collision = vl1d_collision;
+	memset(&nc, 0, sizeof(nc));
+	nc.self = &ctx->id;
+	nc.planet = ctx->have_planet ? &ctx->planet : NULL;
+	if ((ctx->node = vl1_node_new(&nc, &io, vl1d_now(ctx))) == NULL)
+		fatalx("cannot start the VL1 engine");
+	for (i = 0; i < ctx->nmoons; i++)
+		if (vl1_node_add_moon(ctx->node, &ctx->moons[i],
+		    vl1d_now(ctx)) == -1)
+			log_warnx("moon %016llx refused",
+			    (unsigned long long)ctx->moons[i].id);
+	ctx->ev_tick = evtimer_new(ctx->base, vl1d_tick, ctx);
+	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, vl1d_signal, ctx);
+	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, vl1d_signal, ctx);
+	ctx->ev_sigchld = evsignal_new(ctx->base, SIGCHLD, vl1d_signal, ctx);
+	if (ctx->ev_tick == NULL || ctx->ev_sigterm == NULL ||
+	    ctx->ev_sigint == NULL || ctx->ev_sigchld == NULL ||
+	    evsignal_add(ctx->ev_sigterm, NULL) == -1 ||
+	    evsignal_add(ctx->ev_sigint, NULL) == -1 ||
+	    evsignal_add(ctx->ev_sigchld, NULL) == -1)
+		fatalx("events");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vl1d_ctx ctx;
+	struct identity secret;
+	bool print = false;
+	char a[11];
+
+	memset(&ctx, 0, sizeof(ctx));
+	log_init("zt-vl1d", LOG_LVL_INFO);
+	vl1d_parse(&ctx, argc, argv, &print);
+	if (print)
+		return vl1d_print_policy();
+	ctx.start_real = vl1d_real_now();
+
+	memset(&secret, 0, sizeof(secret));
+	if (vl1d_load_identity(ctx.cfg.home, &secret) == -1)
+		fatalx("no usable identity in %s", ctx.cfg.home);
+	if (vl1d_load_worlds(&ctx) == -1)
+		fatalx("bad world definitions in %s", ctx.cfg.home);
+	vl1d_fork_keyholder(&ctx, &secret);
+	vl1d_setup(&ctx);
+	vl1d_policy_set_home(ctx.cfg.home);
+	if (sandbox_apply(&vl1d_policy, NULL, NULL) == -1)
+		fatalx("sandbox failed");
+	log_info("node %s up on port %u (%u sockets)",
+	    zt_address_fmt(ctx.id.address, a), ctx.cfg.port, ctx.nsocks);
+	event_active(ctx.ev_tick, EV_TIMEOUT, 0);
+	event_base_dispatch(ctx.base);
+
+	vl1_node_free(ctx.node);
+	ipc_sync_close(&ctx.keys);
+	ipc_free(ctx.ipc);
+	identity_clear(&ctx.id);
+	return 0;
+}

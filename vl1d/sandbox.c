@@ -1,0 +1,121 @@
+/*
+ * zt-vl1d's sandbox tables: the network half parses packets from the
+ * Internet, so it gets only what its event loop, UDP batches and the
+ * state directory need; the key holder gets less still.
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <fcntl.h>
+
+#include "vl1d.h"
+
+#define VL1D_COMMON_SYSCALLS						\
+	{ "read", NULL, "event loop wake-ups" },			\
+	{ "write", NULL, "logging to stderr, libevent's signal pipe" }, \
+	{ "close", NULL, "closing finished IPC connections" },		\
+	{ "recvmsg", NULL, "IPC frames" },				\
+	{ "sendmsg", NULL, "IPC frames" },				\
+	{ "sendto", NULL, "IPC frames (send)" },			\
+	{ "epoll_wait", NULL, "the event loop" },			\
+	{ "epoll_pwait", NULL, "the event loop" },			\
+	{ "epoll_ctl", NULL, "the event loop" },			\
+	{ "poll", NULL, "waiting for the key holder's answer" },	\
+	{ "clock_gettime", NULL, "timers (when the vDSO is not used)" }, \
+	{ "gettimeofday", NULL, "timers (when the vDSO is not used)" }, \
+	{ "brk", NULL, "malloc" },					\
+	{ "mmap", NULL, "malloc of large blocks" },			\
+	{ "munmap", NULL, "free of large blocks" },			\
+	{ "mremap", NULL, "realloc of large blocks" },			\
+	{ "madvise", NULL, "free returning memory" },			\
+	{ "mprotect", SANDBOX_ARG_IN(2, SANDBOX_VALUE(PROT_NONE),	\
+	    SANDBOX_VALUE(PROT_READ),					\
+	    SANDBOX_VALUE(PROT_READ | PROT_WRITE)),			\
+	    "malloc arenas; never executable" },			\
+	{ "futex", NULL, "libc and OpenSSL locks" },			\
+	{ "getrandom", NULL, "OpenSSL's random generator" },		\
+	{ "getpid", NULL, "OpenSSL fork detection, logging" },		\
+	{ "gettid", NULL, "OpenSSL thread ids" },			\
+	{ "rt_sigreturn", NULL, "returning from signal handlers" },	\
+	{ "rt_sigprocmask", NULL, "libevent's signal handling" },	\
+	{ "exit_group", NULL, "exit" },					\
+	{ "exit", NULL, "exit" },					\
+	{ "fcntl", SANDBOX_ARG_IN(1, SANDBOX_VALUE(F_GETFL),		\
+	    SANDBOX_VALUE(F_SETFL), SANDBOX_VALUE(F_GETFD),		\
+	    SANDBOX_VALUE(F_SETFD)), "non-blocking and close-on-exec flags" }
+
+static const struct sandbox_syscall vl1d_syscalls[] = {
+	VL1D_COMMON_SYSCALLS,
+	{ "recvmmsg", NULL, "UDP datagrams, in batches" },
+	{ "sendmmsg", NULL, "UDP datagrams, in batches" },
+	{ "recvfrom", NULL, "IPC and UDP" },
+	{ "accept4", NULL, "control socket connections" },
+	{ "getsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(SO_PEERCRED),
+	    SANDBOX_VALUE(SO_ERROR)), "the peer's uid for the role check" },
+	{ "setsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(IP_TTL)),
+	    "TTL 2 on the first hole-punching datagram" },
+	{ "openat", NULL, "saving planet and moon updates (Landlock: home)" },
+	{ "newfstatat", NULL, "saving planet and moon updates" },
+	{ "fstat", NULL, "saving planet and moon updates" },
+	{ "fchmod", NULL, "saving planet and moon updates" },
+	{ "fsync", NULL, "saving planet and moon updates" },
+	{ "rename", NULL, "saving planet and moon updates atomically" },
+	{ "unlink", NULL, "removing a failed temporary file" },
+	{ "wait4", NULL, "noticing the key holder's exit" },
+};
+
+/* the home directory is the one given on the command line */
+static struct sandbox_path vl1d_paths[] = {
+	{ ZT_STATEDIR "/vl1d", SANDBOX_RW,
+	    "identity cache, planet and moon updates" },
+};
+
+void
+vl1d_policy_set_home(const char *home)
+{
+	vl1d_paths[0].path = home;
+}
+
+static const struct sandbox_rlimit vl1d_rlimits[] = {
+	SANDBOX_RLIMIT(RLIMIT_NOFILE, 1024, "UDP sockets and IPC clients"),
+	SANDBOX_RLIMIT(RLIMIT_CORE, 0, "peer keys must not end up in cores"),
+	SANDBOX_RLIMIT(RLIMIT_NPROC, 0, "never forks again"),
+	SANDBOX_RLIMIT(RLIMIT_AS, 2ULL << 30, "bounded memory"),
+};
+
+const struct sandbox_policy vl1d_policy = {
+	.name = "zt-vl1d",
+	.user = "zt-vl1",
+	.group = "zt-vl1",
+	.rlimits = vl1d_rlimits,
+	.nrlimits = SANDBOX_NITEMS(vl1d_rlimits),
+	.paths = vl1d_paths,
+	.npaths = SANDBOX_NITEMS(vl1d_paths),
+	.syscalls = vl1d_syscalls,
+	.nsyscalls = SANDBOX_NITEMS(vl1d_syscalls),
+};
+
+static const struct sandbox_syscall keyholder_syscalls[] = {
+	VL1D_COMMON_SYSCALLS,
+	{ "munlock", NULL, "releasing the locked secret key at exit" },
+};
+
+static const struct sandbox_rlimit keyholder_rlimits[] = {
+	SANDBOX_RLIMIT(RLIMIT_NOFILE, 16, "one socketpair"),
+	SANDBOX_RLIMIT(RLIMIT_CORE, 0, "the secret key must not end up in "
+	    "a core"),
+	SANDBOX_RLIMIT(RLIMIT_NPROC, 0, "never forks"),
+	SANDBOX_RLIMIT(RLIMIT_AS, 1ULL << 30, "bounded memory"),
+};
+
+const struct sandbox_policy keyholder_policy = {
+	.name = "zt-vl1d-keyholder",
+	.user = "zt-vl1",
+	.group = "zt-vl1",
+	.rlimits = keyholder_rlimits,
+	.nrlimits = SANDBOX_NITEMS(keyholder_rlimits),
+	.syscalls = keyholder_syscalls,
+	.nsyscalls = SANDBOX_NITEMS(keyholder_syscalls),
+};
