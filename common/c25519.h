@@ -13,6 +13,16 @@
 #define C25519_PRIVATE_LEN	64
 #define ZT_SIGNATURE_LEN	96
 
+/*
+ * Runs each operation once so that OpenSSL loads and fetches everything
+ * before a sandbox is entered; 0 or -1.
+ */
+int	 c25519_warmup(void);
+/*
+ * Drops this thread's cached OpenSSL objects, including the last private
+ * keys used (wiped), e.g. once a process no longer needs its secret key.
+ */
+void	 c25519_forget(void);
 /* fresh key pair from the OS random source */
 int	 c25519_generate(uint8_t pub[64], uint8_t priv[64]);
 /* recomputes both public halves from the private key */

@@ -30,10 +30,28 @@ char	*zt_address_fmt(uint64_t, char buf[11]);
 
 /* new identity with its private key; may take a second or so */
 int	 identity_generate(struct identity *);
+/*
+ * identity_generate with another key-pair source (tests and benchmarks
+ * seed it); keypair fills pub and priv and returns 0 or -1.  attempts, if
+ * not NULL, receives the number of key pairs hashed.
+ */
+int	 identity_generate_with(struct identity *,
+	    int (*keypair)(uint8_t pub[64], uint8_t priv[64], void *),
+	    void *arg, unsigned long *attempts);
 /* recomputes the memory-hard hash: address and key belong together */
 bool	 identity_locally_valid(const struct identity *);
 /* the 64-byte memory-hard digest of a public key (vectors check it) */
 int	 identity_memory_hard_hash(const uint8_t pub[64], uint8_t out[64]);
+/*
+ * For a process that checks many identities (zt-vl1d, on HELLO): keeps
+ * the hash's 2 MiB between calls, which saves mapping and faulting it in
+ * each time (about a third of the cost).
+ */
+struct identity_hasher;
+struct identity_hasher	*identity_hasher_new(void);
+void	 identity_hasher_free(struct identity_hasher *);
+bool	 identity_hasher_valid(struct identity_hasher *,
+	    const struct identity *);
 
 /* text forms, as identity.public / identity.secret */
 int	 identity_from_string(struct identity *, const char *);
@@ -47,6 +65,15 @@ int	 identity_deserialize(struct identity *, struct rbuf *);
 /* SHA512(X25519(self.priv, peer.pub))[0:48] */
 int	 identity_agree(const struct identity *self,
 	    const struct identity *peer, uint8_t key[ZT_AGREED_KEY_LEN]);
+/*
+ * Any length of key: the SHA-512 digest of the X25519 secret, then
+ * SHA-512 of the previous digest for each further 64 bytes
+ * (agreement.json agree_128_bytes).
+ */
+int	 identity_agree_len(const struct identity *self,
+	    const struct identity *peer, uint8_t *key, size_t keylen);
+/* SHA-384(address(5) || pub(64)), for COM qualifiers 3..6 */
+void	 identity_hash_sha384(const struct identity *, uint8_t out[48]);
 int	 identity_sign(const struct identity *, const void *, size_t,
 	    uint8_t sig[ZT_SIGNATURE_LEN]);
 /* 0 when the signature is valid */

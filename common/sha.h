@@ -3,6 +3,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Fetches the algorithms and sets up this thread's contexts; called by
+ * the first hash anyway, and before a sandbox forbids what OpenSSL needs
+ * to load them.  Returns 0 (a broken OpenSSL is fatal).
+ */
+int	 sha_warmup(void);
 void	 sha512(uint8_t out[64], const void *, size_t);
 void	 sha384(uint8_t out[48], const void *, size_t);
 void	 hmac_sha384(uint8_t out[48], const uint8_t *key, size_t keylen,

@@ -6,8 +6,13 @@
  */
 #include <stdbool.h>
 
+#include <jansson.h>
+
+#include "identity.h"
+
 struct ctl_opts {
-	bool	json;		/* -j: print replies as JSON */
+	bool		 json;		/* -j: print replies as JSON */
+	const char	*rundir;	/* -R, $ZT_RUNDIR: control sockets */
 };
 
 struct ctl_cmd {
@@ -20,8 +25,20 @@ struct ctl_cmd {
 };
 
 extern const struct ctl_cmd ctl_identity_cmds[];
+extern const struct ctl_cmd ctl_world_cmds[];
 
 int	 ctl_usage(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 ctl_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* one JSON request to a daemon ("zt-vl1d", ...); 0 or an exit status */
+int	 ctl_call(const struct ctl_opts *, const char *daemon, json_t *,
+	    json_t **reply);
+/*
+ * An identity given as a string (more than 32 characters with ':' after
+ * the address, as zerotier-idtool decides) or as a file name.  0 or -1.
+ */
+int	 ctl_load_identity(const char *, struct identity *);
+int	 ctl_info(const struct ctl_opts *, int, char **);
+int	 ctl_peers(const struct ctl_opts *, int, char **);
+int	 ctl_ping(const struct ctl_opts *, int, char **);
 int	 ctl_dispatch(const struct ctl_cmd *, const char *prefix,
 	    const struct ctl_opts *, int, char **);

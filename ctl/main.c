@@ -17,6 +17,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "help", "[command]", "show commands and their use", ctl_help,
 	    NULL },
 	{ "version", "", "print the version of zt-ctl", ctl_version, NULL },
+	{ "info", "", "this node's address, version and status (zt-vl1d)",
+	    ctl_info, NULL },
+	{ "peers", "", "peers, their paths, latency and role (zt-vl1d)",
+	    ctl_peers, NULL },
+	{ "ping", "<address>", "send a VL1 ECHO to a node (finds a path)",
+	    ctl_ping, NULL },
+	{ "world", "<genkey|make|show> ...",
+	    "make and inspect private planets and moons", NULL,
+	    ctl_world_cmds },
 	{ "identity", "<generate|validate|getpublic|sign|verify> ...",
 	    "create, check, sign and verify with ZeroTier identities", NULL,
 	    ctl_identity_cmds },
@@ -81,8 +90,10 @@ ctl_help(const struct ctl_opts *o, int argc, char **argv)
 			    c->help);
 		return 0;
 	}
-	printf("usage: zt-ctl [-j] <command> [arguments]\n"
-	    "  -j  print the reply as JSON\n\ncommands:\n");
+	printf("usage: zt-ctl [-j] [-R rundir] <command> [arguments]\n"
+	    "  -j  print the reply as JSON\n"
+	    "  -R  directory of the daemons' control sockets (%s)\n"
+	    "\ncommands:\n", ZT_RUNDIR);
 	ctl_print_table(stdout, ctl_cmds, "");
 	return 0;
 }
@@ -130,10 +141,18 @@ main(int argc, char **argv)
 	struct ctl_opts o = { 0 };
 	int i;
 
+	if ((o.rundir = getenv("ZT_RUNDIR")) == NULL)
+		o.rundir = ZT_RUNDIR;
+
 	log_init("zt-ctl", LOG_LVL_WARN);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-j") == 0)
 			o.json = true;
+		else if (strcmp(argv[i], "-R") == 0) {
+			if (++i == argc)
+				return ctl_usage("-R needs a directory");
+			o.rundir = argv[i];
+		}
 		else if (strcmp(argv[i], "--version") == 0)
 			return ctl_version(&o, 0, NULL);
 		else if (strcmp(argv[i], "-h") == 0 ||

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "hex.h"
 #include "log.h"
 #include "packet.h"
 #include "vl1d.h"
@@ -179,6 +180,24 @@ vl1d_ctl_info(struct vl1d_ctx *ctx)
 	    "vl2d", ctx->vl2d != NULL);
 }
 
+/* an ECHO through the send queue: WHOIS, relay and introduction */
+static json_t *
+vl1d_ctl_ping(struct vl1d_ctx *ctx, json_t *req)
+{
+	const char *addr;
+	uint64_t a;
+
+	if (json_unpack(req, "{s:s}", "address", &addr) == -1 ||
+	    strlen(addr) != 10 || hex_parse_u64(addr, 10, &a) == -1 ||
+	    zt_address_reserved(a))
+		return json_pack("{s:s}", "error", "bad address");
+	if (vl1_node_send(ctx->node, a, VL1_VERB_ECHO, NULL, 0,
+	    vl1d_now(ctx)) == -1)
+		return json_pack("{s:s}", "error", "cannot send");
+	vl1d_udp_flush(ctx);
+	return json_pack("{s:s, s:b}", "address", addr, "sent", 1);
+}
+
 static int
 vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
@@ -205,6 +224,8 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		pl.arr = json_array();
 		vl1_peers_foreach(&ctx->node->peers, vl1d_peer_json, &pl);
 		reply = pl.arr;
+	} else if (strcmp(cmd, "ping") == 0) {
+		reply = vl1d_ctl_ping(ctx, req);
 	} else {
 		json_decref(req);
 		return ipc_send_error(c, m->id, 38, "unknown command");

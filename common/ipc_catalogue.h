@@ -1,0 +1,133 @@
+#pragma once
+/*
+ * The one list of every process role and every IPC message type.  The
+ * enums and the table the library checks frames against are generated
+ * from the same lines, so the whole protocol between the daemons reads
+ * here and nowhere else (DESIGN.md, "IPC").
+ *
+ * A message line is
+ *	X(name, number, sender roles, receiver roles, max payload per frame,
+ *	    exact fd count, multi-part total cap (0: single frame only))
+ * The library drops a frame whose type is unknown, whose sender or
+ * receiver role is not listed, whose payload exceeds the limit or whose
+ * fd count differs, so a handler never re-checks any of these.
+ * Numbers are part of the protocol: never renumber, only append.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* bumped whenever a body layout or a number below changes */
+#define IPC_PROTO_VERSION	1
+
+/* X(name, number, program name) */
+#define IPC_ROLES(X)							\
+	X(VL1D,		1, "zt-vl1d")					\
+	X(KEYHOLDER,	2, "zt-vl1d key holder")			\
+	X(VL2D,		3, "zt-vl2d")					\
+	X(CONTROLLERD,	4, "zt-controllerd")				\
+	X(TAPD,		5, "zt-tapd")					\
+	X(CTL,		6, "zt-ctl")
+
+enum ipc_role {
+	IPC_ROLE_NONE = 0,
+#define IPC_ROLE_ENUM(n, v, s)	IPC_ROLE_##n = v,
+	IPC_ROLES(IPC_ROLE_ENUM)
+#undef IPC_ROLE_ENUM
+	IPC_ROLE_COUNT
+};
+
+#define IPC_R(n)	(1u << IPC_ROLE_##n)
+#define IPC_R_ANY	(IPC_R(VL1D) | IPC_R(KEYHOLDER) | IPC_R(VL2D) |	\
+			    IPC_R(CONTROLLERD) | IPC_R(TAPD) | IPC_R(CTL))
+/* the daemons zt-ctl may query */
+#define IPC_R_DAEMONS	(IPC_R(VL1D) | IPC_R(VL2D) | IPC_R(CONTROLLERD) | \
+			    IPC_R(TAPD))
+
+/*
+ * The largest frame (header included) a socket carries.  It stays below
+ * the default unix socket send buffer (net.core.wmem_default, 212992 on
+ * Debian 12) so that no sysctl is needed for a full frame to fit.
+ */
+#define IPC_FRAME_MAX		(128 * 1024)
+#define IPC_HDR_LEN		12
+#define IPC_PAYLOAD_MAX		(IPC_FRAME_MAX - IPC_HDR_LEN)
+/* the most fds any type carries; the control-message buffer is sized by it */
+#define IPC_FDS_MAX		4
+
+#define IPC_MESSAGES(X)							\
+	/* first frame each way: u8 role, u16 IPC_PROTO_VERSION */	\
+	X(HELLO, 1, IPC_R_ANY, IPC_R_ANY, 16, 0, 0)			\
+	/* reply: u32 code (0: done, no result), str16 text */		\
+	X(ERROR, 2, IPC_R_ANY, IPC_R_ANY, 1024, 0, 0)			\
+									\
+	/* network half <-> key holder (socketpair made at fork) */	\
+	/* peer public identity -> per-peer key; rate-limited */	\
+	X(KEY_AGREE_REQ, 10, IPC_R(VL1D), IPC_R(KEYHOLDER), 512, 0, 0)	\
+	X(KEY_AGREE_REPLY, 11, IPC_R(KEYHOLDER), IPC_R(VL1D), 128, 0, 0) \
+	/* a typed object to sign (never a raw blob) -> signature; */	\
+	/* controllerd asks on the key holder's own socket */		\
+	X(KEY_SIGN_REQ, 12, IPC_R(VL1D) | IPC_R(CONTROLLERD),		\
+	    IPC_R(KEYHOLDER), 64 * 1024, 0, 0)				\
+	X(KEY_SIGN_REPLY, 13, IPC_R(KEYHOLDER),				\
+	    IPC_R(VL1D) | IPC_R(CONTROLLERD), 512, 0, 0)		\
+									\
+	/* vl2d <-> vl1d */						\
+	/* batch of (destination, verb, payload) */			\
+	X(VL2_SEND, 20, IPC_R(VL2D), IPC_R(VL1D), IPC_PAYLOAD_MAX, 0, 0) \
+	/* batch of (source, verb, payload, trusted-path flag) */	\
+	X(VL2_RECV, 21, IPC_R(VL1D), IPC_R(VL2D), IPC_PAYLOAD_MAX, 0, 0) \
+	/* addresses to look up -> identities or not-found */		\
+	X(VL2_WHOIS_REQ, 22, IPC_R(VL2D), IPC_R(VL1D), 1024, 0, 0)	\
+	X(VL2_WHOIS_REPLY, 23, IPC_R(VL1D), IPC_R(VL2D), 8192, 0, 0)	\
+	/* peers coming up or going down */				\
+	X(VL2_PEER_EVENT, 24, IPC_R(VL1D), IPC_R(VL2D), 1024, 0, 0)	\
+									\
+	/* controllerd <-> vl1d */					\
+	/* batch of (network id, member identity, request metadata) */	\
+	X(CTRL_CONFIG_REQ, 30, IPC_R(VL1D), IPC_R(CONTROLLERD),		\
+	    IPC_PAYLOAD_MAX, 0, 0)					\
+	/* config / credential / revocation packets to send */		\
+	X(CTRL_SEND, 31, IPC_R(CONTROLLERD), IPC_R(VL1D),		\
+	    IPC_PAYLOAD_MAX, 0, 0)					\
+									\
+	/* vl2d <-> tapd */						\
+	/* network id, MAC, MTU -> the TAP fd (a failure: ERROR) */	\
+	X(TAP_OPEN_REQ, 40, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
+	X(TAP_OPEN_REPLY, 41, IPC_R(TAPD), IPC_R(VL2D), 64, 1, 0)	\
+	X(TAP_SET_ADDRS, 42, IPC_R(VL2D), IPC_R(TAPD), 8192, 0, 0)	\
+	X(TAP_SET_ROUTES, 43, IPC_R(VL2D), IPC_R(TAPD), 16384, 0, 0)	\
+	/* MTU and up/down */						\
+	X(TAP_SET_LINK, 44, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
+	X(TAP_CLOSE, 45, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
+	/* the TAP's multicast groups: vl2d needs no view of the host */ \
+	X(TAP_MCAST_REPORT, 46, IPC_R(TAPD), IPC_R(VL2D), 16384, 0, 0)	\
+									\
+	/* zt-ctl <-> any daemon: one JSON text each way, in parts */	\
+	X(CTL_REQUEST, 50, IPC_R(CTL), IPC_R_DAEMONS, 64 * 1024, 0,	\
+	    1024 * 1024)						\
+	/* 100,000 members or 10,000 peers are never cut off */		\
+	X(CTL_REPLY, 51, IPC_R_DAEMONS, IPC_R(CTL), 64 * 1024, 0,	\
+	    64 * 1024 * 1024)
+
+enum ipc_type {
+#define IPC_TYPE_ENUM(n, v, from, to, max, fds, total)	IPC_MSG_##n = v,
+	IPC_MESSAGES(IPC_TYPE_ENUM)
+#undef IPC_TYPE_ENUM
+};
+
+struct ipc_type_info {
+	uint16_t	 type;
+	const char	*name;
+	uint32_t	 from;		/* IPC_R() mask of senders */
+	uint32_t	 to;		/* IPC_R() mask of receivers */
+	uint32_t	 max;		/* payload bytes per frame */
+	uint8_t		 nfds;		/* exact fd count of a frame */
+	uint32_t	 total;		/* joined cap; 0: one frame only */
+};
+
+/* the catalogue entry of a type number, NULL when unknown */
+const struct ipc_type_info	*ipc_type_lookup(uint16_t);
+/* "HELLO", ..., or "unknown" */
+const char	*ipc_type_name(uint16_t);
+/* "zt-vl1d", ..., or "none" */
+const char	*ipc_role_name(enum ipc_role);
