@@ -72,9 +72,12 @@ enum ipc_role {
 	    IPC_R(VL1D) | IPC_R(CONTROLLERD), 512, 0, 0)		\
 									\
 	/* vl2d <-> vl1d */						\
-	/* batch of (destination, verb, payload) */			\
+	/* batch of (u40 destination, u8 verb, bytes16 payload after */	\
+	/* the verb byte); CTRL_SEND is the same */			\
 	X(VL2_SEND, 20, IPC_R(VL2D), IPC_R(VL1D), IPC_PAYLOAD_MAX, 0, 0) \
-	/* batch of (source, verb, payload, trusted-path flag) */	\
+	/* batch of (u40 source, u8 flags (1: trusted path), bytes16 */	\
+	/* whole dearmored packet, header included, so replies can */	\
+	/* quote its wire id); CTRL_CONFIG_REQ is the same */		\
 	X(VL2_RECV, 21, IPC_R(VL1D), IPC_R(VL2D), IPC_PAYLOAD_MAX, 0, 0) \
 	/* addresses to look up -> identities or not-found */		\
 	X(VL2_WHOIS_REQ, 22, IPC_R(VL2D), IPC_R(VL1D), 1024, 0, 0)	\

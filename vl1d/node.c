@@ -503,7 +503,8 @@ vl1_node_send(struct vl1_node *n, uint64_t dest, uint8_t verb,
 		return 0;
 	}
 	len = vl1_header(n, pkt, dest, verb);
-	memcpy(pkt + len, payload, plen);
+	if (plen > 0)
+		memcpy(pkt + len, payload, plen);
 	len += plen;
 	if (verb != VL1_VERB_HELLO)
 		packet_compress(pkt, &len);
@@ -582,7 +583,8 @@ vl1_park(struct vl1_node *n, bool inbound, uint64_t addr, int sock,
 	memset(slot, 0, sizeof(*slot));
 	if ((slot->data = malloc(len ? len : 1)) == NULL)
 		return;
-	memcpy(slot->data, d, len);
+	if (len > 0)
+		memcpy(slot->data, d, len);
 	slot->len = len;
 	slot->used = true;
 	slot->inbound = inbound;

@@ -228,6 +228,11 @@ test_three_nodes(json_t *ids, const struct world *planet)
 	CHECK(p->proto == VL1_PROTO_VERSION);
 	CHECK(vl1_node_online(alice, now) && vl1_node_online(bob, now));
 
+	/* an empty payload to an unknown node parks (no payload bytes) */
+	CHECK(vl1_node_send(alice, 0x0123456789ULL, VL1_VERB_ECHO, NULL, 0,
+	    now) == 0);
+	CHECK(alice->st.tx_parked >= 1);
+
 	/* alice -> bob: WHOIS through the root, relayed, then introduced */
 	memset(frame, 0x42, 100);
 	CHECK(vl1_node_send(alice, bob->self.address, VL1_VERB_FRAME, frame,
