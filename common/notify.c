@@ -1,0 +1,96 @@
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+
+/* set once by notify_open, before the sandbox; constant afterwards */
+static int notify_fd = -1;
+static uint64_t notify_wd_usec;
+
+static uint64_t
+notify_parse_u64(const char *s, bool *ok)
+{
+	uint64_t v = 0;
+
+	*ok = s != NULL && *s != '\0';
+	for (; *ok && *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10) {
+			*ok = false;
+			break;
+		}
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return *ok ? v : 0;
+}
+
+int
+notify_open(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	const char *wd = getenv("WATCHDOG_USEC");
+	const char *wdpid = getenv("WATCHDOG_PID");
+	struct sockaddr_un sun;
+	socklen_t sl;
+	size_t n;
+	bool ok;
+	int fd;
+
+	if (wd != NULL) {
+		notify_wd_usec = notify_parse_u64(wd, &ok);
+		if (!ok || (wdpid != NULL &&
+		    notify_parse_u64(wdpid, &ok) != (uint64_t)getpid()))
+			notify_wd_usec = 0;
+	}
+	if (path == NULL)
+		return 0;
+	n = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || n < 2 ||
+	    n >= sizeof(sun.sun_path)) {
+		log_warnx("NOTIFY_SOCKET '%s' is not usable", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, n);
+	sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';		/* abstract namespace */
+	else
+		sl++;				/* count the NUL */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sl) == -1) {
+		log_warn("NOTIFY_SOCKET %s", path);
+		close(fd);
+		return -1;
+	}
+	notify_fd = fd;
+	return 0;
+}
+
+int
+notify_send(const char *msg)
+{
+	ssize_t n;
+
+	if (notify_fd == -1)
+		return 0;
+	do {
+		n = send(notify_fd, msg, strlen(msg), MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	return n == (ssize_t)strlen(msg) ? 0 : -1;
+}
+
+uint64_t
+notify_watchdog_usec(void)
+{
+	return notify_wd_usec;
+}
