@@ -2,6 +2,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -93,4 +94,38 @@ uint64_t
 notify_watchdog_usec(void)
 {
 	return notify_wd_usec;
+}
+
+int
+notify_listen_fd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int fd = 3, v;
+	socklen_t sl = sizeof(v);
+	bool ok;
+
+	if (pid == NULL || fds == NULL ||
+	    notify_parse_u64(pid, &ok) != (uint64_t)getpid() || !ok)
+		return -1;
+	/* consumed: children must not think the socket is theirs */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (notify_parse_u64(fds, &ok) != 1 || !ok) {
+		log_warnx("LISTEN_FDS=%s: exactly one socket expected", fds);
+		return -2;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &sl) == -1 ||
+	    v != AF_UNIX ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == -1 ||
+	    v != SOCK_SEQPACKET ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &sl) == -1 ||
+	    v != 1) {
+		log_warnx("inherited fd 3 is not a listening unix seqpacket "
+		    "socket");
+		return -2;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		return -2;
+	return fd;
 }

@@ -18,3 +18,13 @@ int	 notify_send(const char *);
  * half of it.
  */
 uint64_t	 notify_watchdog_usec(void);
+
+/*
+ * Socket activation (sd_listen_fds(3)): the listening control socket the
+ * service manager made for this process, if $LISTEN_PID names it and
+ * $LISTEN_FDS is 1.  The inherited fd is checked to be a listening
+ * AF_UNIX SOCK_SEQPACKET socket before use; anything else is refused.
+ * Returns the fd (close-on-exec set), -1 if none was passed, -2 if one
+ * was passed but is not acceptable (logged).
+ */
+int	 notify_listen_fd(void);

@@ -59,6 +59,39 @@ main(void)
 
 	close(fd);
 	unlink(path);
+
+	/* socket activation: only a listening seqpacket socket at fd 3 */
+	unsetenv("LISTEN_PID");
+	CHECK(notify_listen_fd() == -1);
+	{
+		int l, d;
+
+		REQUIRE((l = socket(AF_UNIX, SOCK_SEQPACKET, 0)) != -1);
+		REQUIRE(bind(l, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+		REQUIRE(listen(l, 4) == 0);
+		REQUIRE(dup2(l, 3) == 3);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDS", "1", 1);
+		CHECK(notify_listen_fd() == 3);
+		CHECK(getenv("LISTEN_PID") == NULL);	/* consumed */
+		setenv("LISTEN_PID", "1", 1);		/* not ours */
+		setenv("LISTEN_FDS", "1", 1);
+		CHECK(notify_listen_fd() == -1);
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDS", "2", 1);
+		CHECK(notify_listen_fd() == -2);
+		/* a datagram socket at fd 3 is refused */
+		REQUIRE((d = socket(AF_UNIX, SOCK_DGRAM, 0)) != -1);
+		REQUIRE(dup2(d, 3) == 3);
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDS", "1", 1);
+		CHECK(notify_listen_fd() == -2);
+		close(d);
+		close(l);
+		close(3);
+		unlink(path);
+	}
 	rmdir(dir);
 	return test_main_end();
 }
