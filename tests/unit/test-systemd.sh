@@ -1,0 +1,66 @@
+#!/bin/sh
+# The systemd units, checked offline: `systemd-analyze verify` on every
+# unit, and `systemd-analyze security` of every service against its
+# exposure ceiling (zt-vl2d 0.6, zt-controllerd 1.1, zt-vl1d 1.3,
+# zt-tapd 1.9).  Services are checked with ExecStart pointing at the
+# binary just built, since nothing is installed.
+# usage: test-systemd.sh UNIT-DIR BINARY...
+set -u
+dir=$(cd "$1" && pwd)
+shift
+checks=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+
+ceiling() {	# exposure x 10, as --threshold takes it
+	case $1 in
+	zt-vl2d) echo 6 ;;
+	zt-controllerd) echo 11 ;;
+	zt-vl1d) echo 13 ;;
+	zt-tapd) echo 19 ;;
+	*) echo 0 ;;
+	esac
+}
+
+if ! command -v systemd-analyze >/dev/null; then
+	echo "systemd-analyze is missing (Debian package systemd)"
+	exit 1
+fi
+for f in "$dir"/*.service "$dir"/*.socket "$dir"/*.target; do
+	[ -e "$f" ] || continue
+	cp "$f" "$tmp/"
+done
+for f in "$tmp"/*.service; do
+	name=$(basename "$f" .service)
+	bin=""
+	for b in "$@"; do
+		[ "$(basename "$b")" = "$name" ] && bin=$b
+	done
+	checks=$((checks + 1))
+	if [ -z "$bin" ]; then
+		fail "$name.service: no built binary given"
+		continue
+	fi
+	case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+	sed -i "s|^ExecStart=/usr/sbin/$name|ExecStart=$bin|" "$f"
+	checks=$((checks + 1))
+	c=$(ceiling "$name")
+	[ "$c" != 0 ] || fail "$name: no exposure ceiling known"
+	out=$(systemd-analyze security --offline=yes --threshold="$c" "$f" \
+	    2>&1) || fail "$name: exposure over $c/10: $(echo "$out" | tail -1)"
+	echo "$out" | tail -1
+done
+checks=$((checks + 1))
+(cd "$tmp" && systemd-analyze verify --man=no ./*.service ./*.socket \
+    ./*.target) || fail "systemd-analyze verify"
+checks=$((checks + 1))
+mkdir -p "$tmp/root"
+systemd-sysusers --root="$tmp/root" --dry-run "$dir/zt-privsep.sysusers" \
+    >/dev/null 2>"$tmp/sysusers.err" || fail "sysusers file: $(cat "$tmp/sysusers.err")"
+echo "$checks checks, $failed failed"
+[ "$failed" = 0 ]
