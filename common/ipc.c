@@ -948,6 +948,12 @@ ipc_listener_new(struct ipc *ipc, int fd, uint32_t accept,
 		close(fd);
 		return NULL;
 	}
+	/* an inherited socket (socket activation) may come blocking */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		free(l);
+		close(fd);
+		return NULL;
+	}
 	l->ipc = ipc;
 	l->fd = fd;
 	l->accept = accept;
@@ -964,6 +970,12 @@ ipc_listener_new(struct ipc *ipc, int fd, uint32_t accept,
 fail:
 	ipc_listener_free(l);
 	return NULL;
+}
+
+int
+ipc_listener_relisten(struct ipc_listener *l)
+{
+	return listen(l->fd, 64);
 }
 
 void

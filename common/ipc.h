@@ -242,6 +242,13 @@ struct ipc_listener	*ipc_listener_new(struct ipc *, int fd,
 			    uint32_t accept, const struct ipc_callbacks *,
 			    void *);
 void		 ipc_listener_free(struct ipc_listener *);
+/*
+ * A client's SO_PEERCRED names whoever called listen() last: root, or
+ * the service manager, when the socket was made before the user drop.
+ * Calling this after the drop makes daemon-role clients see the
+ * daemon's own uid.  0 or -1.
+ */
+int		 ipc_listener_relisten(struct ipc_listener *);
 
 /*
  * A client that connects to path, expects the given server role and

@@ -65,7 +65,12 @@ enum ipc_role {
 	X(KEY_AGREE_REQ, 10, IPC_R(VL1D), IPC_R(KEYHOLDER), 512, 0, 0)	\
 	X(KEY_AGREE_REPLY, 11, IPC_R(KEYHOLDER), IPC_R(VL1D), 128, 0, 0) \
 	/* a typed object to sign (never a raw blob) -> signature; */	\
-	/* controllerd asks on the key holder's own socket */		\
+	/* controllerd asks on the key holder's own socket.  REQ: */	\
+	/* u8 kind, then 1 chunk: nwid .. chunk index (vl2.md 3.7); */	\
+	/* 2 COM, 4 tag, 5 revocation, 6 COO: the object serialized */	\
+	/* unsigned; 3 capability: u40 issued-to, then the object */	\
+	/* with no custody (common/signreq.h).  REPLY: the 96-byte */	\
+	/* signature; a refusal is ERROR with enum signreq_err */	\
 	X(KEY_SIGN_REQ, 12, IPC_R(VL1D) | IPC_R(CONTROLLERD),		\
 	    IPC_R(KEYHOLDER), 64 * 1024, 0, 0)				\
 	X(KEY_SIGN_REPLY, 13, IPC_R(KEYHOLDER),				\
@@ -77,7 +82,8 @@ enum ipc_role {
 	X(VL2_SEND, 20, IPC_R(VL2D), IPC_R(VL1D), IPC_PAYLOAD_MAX, 0, 0) \
 	/* batch of (u40 source, u8 flags (1: trusted path), bytes16 */	\
 	/* whole dearmored packet, header included, so replies can */	\
-	/* quote its wire id); CTRL_CONFIG_REQ is the same */		\
+	/* quote its wire id); CTRL_CONFIG_REQ is the same plus the */	\
+	/* sender's identity (bytes16, binary public form) per entry */	\
 	X(VL2_RECV, 21, IPC_R(VL1D), IPC_R(VL2D), IPC_PAYLOAD_MAX, 0, 0) \
 	/* addresses to look up -> identities or not-found */		\
 	X(VL2_WHOIS_REQ, 22, IPC_R(VL2D), IPC_R(VL1D), 1024, 0, 0)	\
@@ -93,16 +99,29 @@ enum ipc_role {
 	X(CTRL_SEND, 31, IPC_R(CONTROLLERD), IPC_R(VL1D),		\
 	    IPC_PAYLOAD_MAX, 0, 0)					\
 									\
-	/* vl2d <-> tapd */						\
-	/* network id, MAC, MTU -> the TAP fd (a failure: ERROR) */	\
+	/* vl2d <-> tapd (bodies: tapd/policy.h; str = u16 length + bytes, */ \
+	/* dev = u64 nwid, str ifname as TAP_OPEN_REPLY named it; every */ \
+	/* request but OPEN is answered by ERROR, code 0 when done, else */ \
+	/* an errno: EPERM for a foreign device or a refused item) */	\
+	/* u64 nwid, MAC(6) of this network's members, u16 MTU */	\
+	/* (1280-10000) -> TAP_OPEN_REPLY, or ERROR (EBUSY: the device */ \
+	/* is still attached to an earlier fd) */			\
 	X(TAP_OPEN_REQ, 40, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
+	/* u64 nwid, str ifname, u32 ifindex, u32 TUN_F_* offloads the */ \
+	/* kernel offers (informative); the fd, IFF_TAP | IFF_NO_PI */	\
 	X(TAP_OPEN_REPLY, 41, IPC_R(TAPD), IPC_R(VL2D), 64, 1, 0)	\
+	/* dev, u16 n (<= 32), n InetAddress (port = prefix bits): the */ \
+	/* whole managed set; scope-refused items are skipped, EPERM */	\
 	X(TAP_SET_ADDRS, 42, IPC_R(VL2D), IPC_R(TAPD), 8192, 0, 0)	\
+	/* dev, u16 n (<= 64), n (InetAddress target/bits, InetAddress */ \
+	/* gateway or 0x00 for on-link): the whole managed route set */	\
 	X(TAP_SET_ROUTES, 43, IPC_R(VL2D), IPC_R(TAPD), 16384, 0, 0)	\
-	/* MTU and up/down */						\
+	/* dev, u16 MTU (1280-10000), bool up */			\
 	X(TAP_SET_LINK, 44, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
+	/* dev: the network is left, the device deleted */		\
 	X(TAP_CLOSE, 45, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
-	/* the TAP's multicast groups: vl2d needs no view of the host */ \
+	/* dev, u16 n (<= 1024), n (MAC(6), u32 ADI): the TAP's whole */ \
+	/* multicast set when it changed; vl2d needs no view of the host */ \
 	X(TAP_MCAST_REPORT, 46, IPC_R(TAPD), IPC_R(VL2D), 16384, 0, 0)	\
 									\
 	/* zt-ctl <-> any daemon: one JSON text each way, in parts */	\

@@ -148,6 +148,46 @@ ipc_sync_call(struct ipc_sync *s, uint16_t type, const void *body,
 	return -1;
 }
 
+int
+ipc_sync_send(struct ipc_sync *s, uint16_t type, const void *body,
+    size_t len)
+{
+	if (s->fd == -1)
+		return -1;
+	return ipc_sync_write(s, type, 0, body, len);
+}
+
+int
+ipc_sync_recv(struct ipc_sync *s, uint16_t *type, uint8_t **out,
+    size_t *len)
+{
+	const uint8_t *msg;
+	struct ipc_hdr h;
+	struct rbuf b;
+	uint8_t *buf;
+	size_t mlen;
+
+	if (s->fd == -1 || (buf = malloc(IPC_FRAME_MAX)) == NULL)
+		return -1;
+	for (;;) {
+		if (ipc_sync_read(s, buf, &h, &b, s->peer) == -1 ||
+		    ipc_reasm_add(&s->reasm, &h, &b, &msg, &mlen) != IPC_OK)
+			break;
+		if (msg == NULL)
+			continue;
+		if ((*out = malloc(mlen ? mlen : 1)) == NULL)
+			break;
+		memcpy(*out, msg, mlen);
+		*len = mlen;
+		*type = h.type;
+		free(buf);
+		return 0;
+	}
+	free(buf);
+	ipc_reasm_clear(&s->reasm);
+	return -1;
+}
+
 void
 ipc_sync_close(struct ipc_sync *s)
 {

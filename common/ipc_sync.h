@@ -36,4 +36,13 @@ int	 ipc_sync_connect(struct ipc_sync *, const char *path,
  */
 int	 ipc_sync_call(struct ipc_sync *, uint16_t type, const void *,
 	    size_t, uint16_t *rtype, uint8_t **reply, size_t *rlen);
+/* sends one single-frame message that has no reply (id 0); 0 or -1 */
+int	 ipc_sync_send(struct ipc_sync *, uint16_t type, const void *,
+	    size_t);
+/*
+ * Waits up to the timeout for the next whole message of any type the
+ * peer may send us; *msg is a heap copy.  0, or -1 on timeout or error.
+ */
+int	 ipc_sync_recv(struct ipc_sync *, uint16_t *type, uint8_t **msg,
+	    size_t *len);
 void	 ipc_sync_close(struct ipc_sync *);

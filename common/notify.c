@@ -125,7 +125,9 @@ notify_listen_fd(void)
 		    "socket");
 		return -2;
 	}
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+	/* the manager hands it over blocking; an event loop needs it not */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		return -2;
 	return fd;
 }

@@ -26,6 +26,10 @@ struct ctl_cmd {
 
 extern const struct ctl_cmd ctl_identity_cmds[];
 extern const struct ctl_cmd ctl_world_cmds[];
+extern const struct ctl_cmd ctl_controller_cmds[];
+extern const struct ctl_cmd ctl_rules_cmds[];
+extern const struct ctl_cmd ctl_moon_cmds[];
+extern const struct ctl_cmd ctl_tap_cmds[];
 
 int	 ctl_usage(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 ctl_error(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -39,6 +43,14 @@ int	 ctl_call(const struct ctl_opts *, const char *daemon, json_t *,
 int	 ctl_load_identity(const char *, struct identity *);
 int	 ctl_info(const struct ctl_opts *, int, char **);
 int	 ctl_peers(const struct ctl_opts *, int, char **);
+int	 ctl_listpeers(const struct ctl_opts *, int, char **);
+int	 ctl_listmoons(const struct ctl_opts *, int, char **);
+int	 ctl_orbit(const struct ctl_opts *, int, char **);
+int	 ctl_deorbit(const struct ctl_opts *, int, char **);
+int	 ctl_world_create(const struct ctl_opts *, int, char **);
+int	 ctl_import_zerotier(const struct ctl_opts *, int, char **);
 int	 ctl_ping(const struct ctl_opts *, int, char **);
+int	 ctl_set(const struct ctl_opts *, int, char **);
+int	 ctl_get(const struct ctl_opts *, int, char **);
 int	 ctl_dispatch(const struct ctl_cmd *, const char *prefix,
 	    const struct ctl_opts *, int, char **);

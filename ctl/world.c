@@ -5,6 +5,7 @@
  *   genkey <keyfile>			a signing key pair (hex pub:secret)
  *   make <planet|moon> <id> <timestamp> <keyfile> <out> <root>...
  *	root = <identity.public string or file>@<ip/port>[,<ip/port>...]
+ *   create <spec.json> <out>		from JSON (moon.c)
  *   show <file>				decode, check the signature
  */
 #include <errno.h>
@@ -32,6 +33,9 @@ const struct ctl_cmd ctl_world_cmds[] = {
 	{ "make", "<planet|moon> <id> <timestamp> <keyfile> <out> "
 	    "<identity@ip/port[,ip/port]>...",
 	    "build and sign a planet or moon", ctl_world_make, NULL },
+	{ "create", "<spec.json> <out>",
+	    "sign a world described as initmoon prints it", ctl_world_create,
+	    NULL },
 	{ "show", "<file>", "decode a planet or moon and check its signature",
 	    ctl_world_show, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -15,6 +15,7 @@
 #include "hex.h"
 #include "log.h"
 #include "packet.h"
+#include "reasm.h"
 #include "vl1d.h"
 
 #define VL1D_CTL_JSON_MAX	(64 * 1024)
@@ -96,7 +97,8 @@ vl1d_role_of(struct vl1d_ctx *ctx, uint64_t a)
 
 struct vl1d_peer_list {
 	struct vl1d_ctx	*ctx;
-	json_t		*arr;
+	json_t		*arr;		/* NULL: count paths only */
+	unsigned int	 npaths;
 };
 
 static void
@@ -109,6 +111,10 @@ vl1d_peer_json(struct vl1_peer *p, void *arg)
 	json_t *o, *paths;
 	unsigned int i;
 
+	for (i = 0; i < VL1_MAX_PATHS; i++)
+		pl->npaths += p->paths[i].used;
+	if (pl->arr == NULL)
+		return;
 	paths = json_array();
 	for (i = 0; i < VL1_MAX_PATHS; i++) {
 		struct vl1_path *x = &p->paths[i];
@@ -116,7 +122,7 @@ vl1d_peer_json(struct vl1_peer *p, void *arg)
 		if (!x->used)
 			continue;
 		json_array_append_new(paths, json_pack(
-		    "{s:s, s:I, s:I, s:b, s:b, s:b, s:i}",
+		    "{s:s, s:I, s:I, s:b, s:b, s:b, s:i, s:i, s:I}",
 		    "address", inetaddr_fmt(&x->addr, addr),
 		    "lastReceive", (json_int_t)x->lr,
 		    "lastSend", (json_int_t)x->last_send,
@@ -124,23 +130,65 @@ vl1d_peer_json(struct vl1_peer *p, void *arg)
 		    "expired", vl1_path_expired(x, now),
 		    "preferred", x == best,
 		    "latency", x->latency == VL1_LATENCY_UNKNOWN ? -1 :
-		    (int)x->latency));
+		    (int)x->latency,
+		    "localSocket", x->sock,
+		    "trustedPathId", (json_int_t)vl1_node_trusted_id(
+		    pl->ctx->node, &x->addr)));
 	}
 	if (p->proto == 0)
 		snprintf(ver, sizeof(ver), "-1.-1.-1");
 	else
 		snprintf(ver, sizeof(ver), "%u.%u.%u", p->vmajor, p->vminor,
 		    p->vrev);
-	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
+	    "s:o}",
 	    "address", zt_address_fmt(p->id.address, a),
 	    "role", vl1d_role_of(pl->ctx, p->id.address),
 	    "version", ver,
+	    "versionMajor", p->proto == 0 ? -1 : (int)p->vmajor,
+	    "versionMinor", p->proto == 0 ? -1 : (int)p->vminor,
+	    "versionRev", p->proto == 0 ? -1 : (int)p->vrev,
+	    "tunneled", 0,
 	    "protocol", (int)p->proto,
 	    "latency", best == NULL || best->latency == VL1_LATENCY_UNKNOWN ?
 	    -1 : (int)best->latency,
 	    "lastReceive", (json_int_t)p->last_recv,
 	    "paths", paths);
 	json_array_append_new(pl->arr, o);
+}
+
+/* issue 4 item 8: what came in and out, and why packets were dropped */
+static json_t *
+vl1d_ctl_counters(struct vl1d_ctx *ctx)
+{
+	struct vl1_stats *st = &ctx->node->st;
+	struct vl1d_peer_list pl = { ctx, NULL, 0 };
+	struct reasm_stats rs;
+
+	reasm_get_stats(ctx->node->reasm, &rs);
+	vl1_peers_foreach(&ctx->node->peers, vl1d_peer_json, &pl);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:i}",
+	    "packetsIn", (json_int_t)st->rx_packets,
+	    "packetsOut", (json_int_t)st->tx_packets,
+	    "datagramsIn", (json_int_t)st->rx_datagrams,
+	    "datagramsOut", (json_int_t)st->tx_datagrams,
+	    "bytesIn", (json_int_t)st->rx_bytes,
+	    "bytesOut", (json_int_t)st->tx_bytes,
+	    "dropped",
+	    "badMac", (json_int_t)st->rx_bad_mac,
+	    "replay", (json_int_t)st->rx_duplicate,
+	    "malformed", (json_int_t)(st->rx_malformed + st->rx_bad_compress +
+	    st->rx_junk + st->rx_hello_rejected),
+	    "badCipher", (json_int_t)st->rx_bad_cipher,
+	    "fragmentBudget", (json_int_t)(rs.evicted + rs.expired +
+	    rs.invalid),
+	    "unknownPeer", (json_int_t)st->rx_park_dropped,
+	    "rateLimited", (json_int_t)st->rx_ratelimited,
+	    "unexpectedReply", (json_int_t)st->rx_unexpected_ok,
+	    "relay", (json_int_t)st->relay_dropped,
+	    "peers", (int)ctx->node->peers.count,
+	    "paths", (int)pl.npaths);
 }
 
 static json_t *
@@ -157,7 +205,8 @@ vl1d_ctl_info(struct vl1d_ctx *ctx)
 		    "timestamp", (json_int_t)ctx->node->moons[i].timestamp));
 	identity_to_string(&ctx->id, false, pub, sizeof(pub));
 	return json_pack("{s:s, s:s, s:s, s:b, s:b, s:{s:I, s:I}, s:o, "
-	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:b}",
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:b, s:o, "
+	    "s:b, s:i}",
 	    "address", zt_address_fmt(ctx->id.address, a),
 	    "publicIdentity", pub,
 	    "version", ZT_VERSION,
@@ -177,7 +226,10 @@ vl1d_ctl_info(struct vl1d_ctx *ctx)
 	    "upDropped", (json_int_t)ctx->up_dropped,
 	    "agreeFailed", (json_int_t)ctx->agree_failed,
 	    "peers", (int)ctx->node->peers.count,
-	    "vl2d", ctx->vl2d != NULL);
+	    "vl2d", ctx->vl2d != NULL,
+	    "counters", vl1d_ctl_counters(ctx),
+	    "tcpFallbackActive", 0,
+	    "trustedPaths", (int)ctx->ntrusted);
 }
 
 /* an ECHO through the send queue: WHOIS, relay and introduction */
@@ -198,11 +250,122 @@ vl1d_ctl_ping(struct vl1d_ctx *ctx, json_t *req)
 	return json_pack("{s:s, s:b}", "address", addr, "sent", 1);
 }
 
+static json_t *
+vl1d_moon_json(const struct world *w)
+{
+	char id[17], pub[IDENTITY_STRING_MAX], ep[INETADDR_STRLEN];
+	char sig[2 * ZT_SIGNATURE_LEN + 1], key[2 * C25519_PUBLIC_LEN + 1];
+	json_t *roots = json_array(), *eps;
+	unsigned int i, k;
+
+	for (i = 0; i < w->nroots; i++) {
+		eps = json_array();
+		for (k = 0; k < w->roots[i].nendpoints; k++)
+			json_array_append_new(eps, json_string(inetaddr_fmt(
+			    &w->roots[i].endpoints[k], ep)));
+		identity_to_string(&w->roots[i].identity, false, pub,
+		    sizeof(pub));
+		json_array_append_new(roots, json_pack("{s:s, s:o}",
+		    "identity", pub, "stableEndpoints", eps));
+	}
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)w->id);
+	hex_encode(w->signature, sizeof(w->signature), sig);
+	hex_encode(w->update_key, sizeof(w->update_key), key);
+	return json_pack("{s:s, s:o, s:s, s:I, s:s, s:b}", "id", id,
+	    "roots", roots, "signature", sig,
+	    "timestamp", (json_int_t)w->timestamp,
+	    "updatesMustBeSignedBy", key, "waiting", 0);
+}
+
+/* spec/service.md §6.7, plus the moons still being fetched */
+static json_t *
+vl1d_ctl_listmoons(struct vl1d_ctx *ctx)
+{
+	struct vl1_node *n = ctx->node;
+	json_t *arr = json_array();
+	char id[17], seed[11];
+	unsigned int i;
+
+	for (i = 0; i < n->nmoons; i++)
+		json_array_append_new(arr, vl1d_moon_json(&n->moons[i]));
+	for (i = 0; i < n->nwanted; i++) {
+		snprintf(id, sizeof(id), "%016llx",
+		    (unsigned long long)n->wanted[i].id);
+		json_array_append_new(arr, json_pack("{s:s, s:[], s:I, s:b, "
+		    "s:s}", "id", id, "roots", "timestamp", (json_int_t)0,
+		    "waiting", 1, "seed", zt_address_fmt(n->wanted[i].seed,
+		    seed)));
+	}
+	return arr;
+}
+
+/* a world id in hex, at most 16 digits, not 0 */
+static int
+vl1d_parse_id(json_t *req, const char *key, size_t maxdigits,
+    uint64_t *out)
+{
+	const char *s;
+
+	if (json_unpack(req, "{s:s}", key, &s) == -1 || strlen(s) == 0 ||
+	    strlen(s) > maxdigits || hex_parse_u64(s, strlen(s), out) == -1 ||
+	    *out == 0)
+		return -1;
+	return 0;
+}
+
+static json_t *
+vl1d_ctl_orbit(struct vl1d_ctx *ctx, json_t *req)
+{
+	char path[PATH_MAX];
+	struct world w;
+	uint64_t id, seed;
+	int64_t now = vl1d_now(ctx);
+
+	if (vl1d_parse_id(req, "id", 16, &id) == -1 ||
+	    vl1d_parse_id(req, "seed", 10, &seed) == -1 ||
+	    zt_address_reserved(seed))
+		return json_pack("{s:s}", "error", "bad moon id or seed");
+	/* §6.4: a moon file already in moons.d is orbited directly */
+	snprintf(path, sizeof(path), "%s/moons.d/%016llx.moon",
+	    ctx->cfg.home, (unsigned long long)id);
+	if (vl1d_read_world(path, &w) == 0 && w.type == WORLD_TYPE_MOON &&
+	    w.id == id && vl1_node_add_moon(ctx->node, &w, now) == 0) {
+		log_info("orbiting moon %016llx from %s",
+		    (unsigned long long)id, path);
+		return vl1d_moon_json(&w);
+	}
+	if (vl1_node_orbit(ctx->node, id, seed, now) == -1)
+		return json_pack("{s:s}", "error", "too many moons");
+	vl1d_udp_flush(ctx);
+	log_info("orbiting moon %016llx, asking %010llx for it",
+	    (unsigned long long)id, (unsigned long long)seed);
+	return json_pack("{s:s, s:s, s:b}", "id", json_string_value(
+	    json_object_get(req, "id")), "seed", json_string_value(
+	    json_object_get(req, "seed")), "waiting", 1);
+}
+
+static json_t *
+vl1d_ctl_deorbit(struct vl1d_ctx *ctx, json_t *req)
+{
+	uint64_t id;
+
+	if (vl1d_parse_id(req, "id", 16, &id) == -1)
+		return json_pack("{s:s}", "error", "bad moon id");
+	/* ZeroTier answers OK for a moon it does not orbit, too */
+	if (vl1_node_deorbit(ctx->node, id) == 0)
+		log_info("left moon %016llx", (unsigned long long)id);
+	if (vl1d_forget_moon(ctx, id) == -1)
+		return json_pack("{s:s}", "error",
+		    "cannot remove the moon file");
+	return json_pack("{s:s, s:b}", "id", json_string_value(
+	    json_object_get(req, "id")), "deorbited", 1);
+}
+
 static int
 vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
 	struct vl1d_ctx *ctx = arg;
-	struct vl1d_peer_list pl = { ctx, NULL };
+	struct vl1d_peer_list pl = { ctx, NULL, 0 };
 	const uint8_t *p;
 	json_error_t err;
 	json_t *req, *reply;
@@ -226,6 +389,12 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = pl.arr;
 	} else if (strcmp(cmd, "ping") == 0) {
 		reply = vl1d_ctl_ping(ctx, req);
+	} else if (strcmp(cmd, "listmoons") == 0) {
+		reply = vl1d_ctl_listmoons(ctx);
+	} else if (strcmp(cmd, "orbit") == 0) {
+		reply = vl1d_ctl_orbit(ctx, req);
+	} else if (strcmp(cmd, "deorbit") == 0) {
+		reply = vl1d_ctl_deorbit(ctx, req);
 	} else {
 		json_decref(req);
 		return ipc_send_error(c, m->id, 38, "unknown command");
@@ -309,6 +478,23 @@ vl1d_up_flush(struct vl1d_ctx *ctx)
 	    &ctx->up_ctrl);
 }
 
+/*
+ * The controller needs the member's public identity (COM qualifiers,
+ * identity pinning); zt-vl1d holds it since the packet authenticated.
+ */
+static void
+vl1d_put_identity(struct vl1d_ctx *ctx, uint64_t src, struct wbuf *w)
+{
+	struct vl1_peer *p = vl1_peers_get(&ctx->node->peers, src);
+	uint8_t id[128];
+	struct wbuf iw;
+
+	wbuf_init(&iw, id, sizeof(id));
+	if (p == NULL || identity_serialize(&p->id, false, &iw) == -1)
+		wbuf_reset(&iw);
+	ipc_put_bytes16(w, id, wbuf_len(&iw));
+}
+
 void
 vl1d_vl2_up(void *arg, uint64_t src, const uint8_t *pkt, size_t len,
     int64_t now)
@@ -325,11 +511,13 @@ vl1d_vl2_up(void *arg, uint64_t src, const uint8_t *pkt, size_t len,
 		if (nwid >> 24 == ctx->id.address)
 			w = &ctx->up_ctrl;
 	}
-	if (wbuf_len(w) + 8 + len > IPC_PAYLOAD_MAX)
+	if (wbuf_len(w) + 8 + 2 + 128 + len > IPC_PAYLOAD_MAX)
 		vl1d_up_flush(ctx);
 	wbuf_put_u40(w, src);
 	wbuf_put_u8(w, 0);
 	ipc_put_bytes16(w, pkt, len);
+	if (w == &ctx->up_ctrl)
+		vl1d_put_identity(ctx, src, w);
 	(void)now;
 }
 
@@ -354,9 +542,23 @@ vl1d_control_open(struct vl1d_ctx *ctx)
 		log_warn("%s", path);
 		return -1;
 	}
-	ctx->listener = ipc_listener_new(ctx->ipc, fd,
-	    IPC_R(VL2D) | IPC_R(CONTROLLERD) | IPC_R(CTL), &cb, ctx);
+	ctx->listener = ipc_listener_new(ctx->ipc, fd, IPC_R(CTL), &cb, ctx);
 	if (ctx->listener == NULL)
+		return -1;
+	/*
+	 * The daemons' socket: open to every local user, because the IPC
+	 * library admits only zt-vl2d's and zt-controllerd's roles, each
+	 * from its own uid (SO_PEERCRED), and closes anything else.  The
+	 * daemons need no membership of group zt, which gates zt-ctl.
+	 */
+	snprintf(path, sizeof(path), "%s/zt-vl1d-ipc.sock", ctx->cfg.rundir);
+	if ((fd = ipc_socket_listen(path, 0666, (gid_t)-1)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	ctx->daemons = ipc_listener_new(ctx->ipc, fd,
+	    IPC_R(VL2D) | IPC_R(CONTROLLERD), &cb, ctx);
+	if (ctx->daemons == NULL)
 		return -1;
 	wbuf_init_dynamic(&ctx->up_vl2, IPC_PAYLOAD_MAX);
 	wbuf_init_dynamic(&ctx->up_ctrl, IPC_PAYLOAD_MAX);

@@ -3,8 +3,15 @@
  * answers the network half's key-agreement requests over the socketpair
  * made at fork, rate-limited and logged, and nothing else; a compromised
  * network half can ask for agreements while it stays compromised but can
- * never read the secret key (DESIGN.md).
+ * never read the secret key (DESIGN.md).  Its own signing socket serves
+ * zt-controllerd alone, checked here by uid, and signs typed objects of
+ * this node's networks only (keysign.c).
  */
+#include <sys/types.h>
+
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,9 +19,13 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "keysign.h"
 #include "log.h"
 #include "sandbox.h"
 #include "vl1d.h"
+
+/* the only user whose processes may ask for signatures */
+#define KEYHOLDER_SIGN_USER	"zt-ctrl"
 
 /* token bucket: a burst of new peers, then a steady rate */
 #define KEYHOLDER_BURST		512
@@ -96,6 +107,34 @@ static const struct ipc_handler keyholder_handlers[] = {
 	{ 0, NULL },
 };
 
+/*
+ * Opens <rundir>/zt-vl1d-keys.sock before the sandbox, group of the
+ * controller's user, mode 0660: the socket's mode keeps others out and
+ * the IPC library's uid check keeps out everyone but zt-controllerd.
+ * Without that user this host runs no controller and nothing listens.
+ */
+static int
+keyholder_sign_socket(struct ipc_config *c, const char *rundir)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+	int fd;
+
+	if ((pw = getpwnam(KEYHOLDER_SIGN_USER)) == NULL) {
+		log_info("no user %s: no signing socket", KEYHOLDER_SIGN_USER);
+		return -1;
+	}
+	c->role_uid[IPC_ROLE_CONTROLLERD] = pw->pw_uid;
+	if (snprintf(path, sizeof(path), "%s/%s", rundir, KEYSIGN_SOCKET) >=
+	    (int)sizeof(path)) {
+		log_warnx("signing socket path too long");
+		return -1;
+	}
+	if ((fd = ipc_socket_listen(path, 0660, pw->pw_gid)) == -1)
+		log_warn("signing socket %s", path);
+	return fd;
+}
+
 void
 keyholder_main(struct identity *id, int fd, const char *rundir)
 {
@@ -105,10 +144,12 @@ keyholder_main(struct identity *id, int fd, const char *rundir)
 	};
 	struct keyholder_ctx k;
 	struct ipc_config c;
+	struct keysign ks;
 	struct ipc *ipc;
+	int sfd;
 
-	(void)rundir;
 	memset(&k, 0, sizeof(k));
+	memset(&ks, 0, sizeof(ks));
 	k.id = id;
 	k.tokens = KEYHOLDER_BURST;
 	k.last_refill = log_now_ms();
@@ -116,13 +157,19 @@ keyholder_main(struct identity *id, int fd, const char *rundir)
 	if ((k.base = ipc_event_base_new()) == NULL)
 		fatalx("key holder: no event base");
 	ipc_config_init(&c, IPC_ROLE_KEYHOLDER);
+	sfd = rundir != NULL ? keyholder_sign_socket(&c, rundir) : -1;
 	if ((ipc = ipc_new(k.base, &c)) == NULL ||
 	    ipc_conn_open(ipc, fd, IPC_R(VL1D), IPC_CONN_TRUSTED, &cb,
 	    &k) == NULL)
 		fatalx("key holder: cannot serve the network half");
+	if (sfd != -1 && keysign_start(&ks, ipc, sfd, id) == -1)
+		fatalx("key holder: cannot serve the signing socket");
 	if (sandbox_apply(&keyholder_policy, NULL, NULL) == -1)
 		fatalx("key holder: sandbox failed");
+	if (ks.listener != NULL && ipc_listener_relisten(ks.listener) == -1)
+		fatal("key holder: listen as %s", keyholder_policy.user);
 	event_base_dispatch(k.base);
+	keysign_stop(&ks);
 	ipc_free(ipc);
 	event_base_free(k.base);
 	identity_clear(id);

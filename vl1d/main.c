@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "file.h"
@@ -58,11 +59,34 @@ vl1d_now(struct vl1d_ctx *ctx)
 	return now;
 }
 
+/*
+ * CSPRNG bytes from a 4 KiB pool: the engine asks for 8 bytes per packet
+ * id, and each RAND_bytes call costs a getpid() syscall (OpenSSL's fork
+ * check), a tenth of the sender's CPU in bench/vl1.  Bytes handed out are
+ * wiped from the pool.
+ */
 static void
 vl1d_random(void *arg, void *p, size_t n)
 {
-	if (RAND_bytes(p, (int)n) != 1)
-		fatalx("no random bytes");
+	static uint8_t pool[4096];
+	static size_t left;
+	uint8_t *d = p, *src;
+	size_t k;
+
+	while (n > 0) {
+		if (left == 0) {
+			if (RAND_bytes(pool, sizeof(pool)) != 1)
+				fatalx("no random bytes");
+			left = sizeof(pool);
+		}
+		k = n < left ? n : left;
+		src = pool + sizeof(pool) - left;
+		memcpy(d, src, k);
+		OPENSSL_cleanse(src, k);
+		left -= k;
+		d += k;
+		n -= k;
+	}
 }
 
 static void
@@ -275,10 +299,16 @@ vl1d_setup(struct vl1d_ctx *ctx)
 	io.random = vl1d_random;
 	io.vl2 = vl1d_vl2_up;
 	io.world_updated = vl1d_world_updated;
+	io.identity_learned = vl1d_peer_cache_store;
+	io.identity_lookup = vl1d_peer_cache_lookup;
 	io.collision = vl1d_collision;
 	memset(&nc, 0, sizeof(nc));
 	nc.self = &ctx->id;
 	nc.planet = ctx->have_planet ? &ctx->planet : NULL;
+	nc.trusted = ctx->trusted;
+	nc.ntrusted = ctx->ntrusted;
+	nc.blacklist = ctx->blacklist;
+	nc.nblacklist = ctx->nblacklist;
 	if ((ctx->node = vl1_node_new(&nc, &io, vl1d_now(ctx))) == NULL)
 		fatalx("cannot start the VL1 engine");
 	for (i = 0; i < ctx->nmoons; i++)
@@ -319,11 +349,18 @@ main(int argc, char **argv)
 		fatalx("no usable identity in %s", ctx.cfg.home);
 	if (vl1d_load_worlds(&ctx) == -1)
 		fatalx("bad world definitions in %s", ctx.cfg.home);
+	if (vl1d_peer_cache_open(&ctx) == -1)
+		fatalx("cannot use %s/peers.d", ctx.cfg.home);
+	/* the derived secondary port needs the address */
+	vl1d_apply_localconf(&ctx, secret.address);
 	vl1d_fork_keyholder(&ctx, &secret);
 	vl1d_setup(&ctx);
 	vl1d_policy_set_home(ctx.cfg.home);
 	if (sandbox_apply(&vl1d_policy, NULL, NULL) == -1)
 		fatalx("sandbox failed");
+	if (ipc_listener_relisten(ctx.listener) == -1 ||
+	    ipc_listener_relisten(ctx.daemons) == -1)
+		fatal("listen as %s", vl1d_policy.user);
 	log_info("node %s up on port %u (%u sockets)",
 	    zt_address_fmt(ctx.id.address, a), ctx.cfg.port, ctx.nsocks);
 	event_active(ctx.ev_tick, EV_TIMEOUT, 0);

@@ -54,6 +54,8 @@ vl1_node_new(const struct vl1_config *c, const struct vl1_io *io,
     int64_t now)
 {
 	struct vl1_node *n;
+	unsigned int i;
+	uint64_t seed;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
@@ -66,7 +68,15 @@ vl1_node_new(const struct vl1_config *c, const struct vl1_io *io,
 	/* per-source budget: a few packets in flight from one address */
 	if ((n->reasm = reasm_new(256, 16, 10000)) == NULL)
 		goto fail;
+	n->io.random(n->io.arg, &seed, sizeof(seed));
+	if (vl1_mcast_init(&n->mcast, VL1_MC_MAX_GROUPS,
+	    VL1_MC_MAX_MEMBERS, seed) == -1)
+		goto fail;
 	n->mtu = c->mtu ? c->mtu : ZT_DEFAULT_PHYSMTU;
+	for (i = 0; i < c->ntrusted && i < VL1_MAX_TRUSTED; i++)
+		n->trusted[n->ntrusted++] = c->trusted[i];
+	for (i = 0; i < c->nblacklist && i < VL1_MAX_BLACKLIST; i++)
+		n->blacklist[n->nblacklist++] = c->blacklist[i];
 	if (c->planet != NULL)
 		n->planet = *c->planet;
 	else if (world_load_default_planet(&n->planet) == -1)
@@ -92,6 +102,7 @@ vl1_node_free(struct vl1_node *n)
 	for (i = 0; i < sizeof(n->park) / sizeof(n->park[0]); i++)
 		free(n->park[i].data);
 	reasm_free(n->reasm);
+	vl1_mcast_free(&n->mcast);
 	vl1_peers_free(&n->peers);
 	identity_clear(&n->self);
 	free(n);
@@ -136,6 +147,10 @@ vl1_path_allowed(struct vl1_node *n, struct vl1_peer *p,
 
 	if (!inetaddr_valid_for_path(a))
 		return false;
+	for (i = 0; i < n->nblacklist; i++)
+		if (n->blacklist[i].family == a->family &&
+		    inetaddr_contains(&n->blacklist[i], a))
+			return false;
 	/* §5.3: a root with stable endpoints is reached only at them */
 	if ((r = vl1_root_of(n, p->id.address)) != NULL && r->nendpoints > 0) {
 		for (i = 0; i < r->nendpoints; i++)
@@ -190,6 +205,28 @@ done:
 	return 0;
 }
 
+/*
+ * §6.3: a moon not held is taken only when it was asked for and its
+ * seed is one of its roots; as in 1.14.1 the first copy is not checked
+ * against a key, since none is known yet.
+ */
+static bool
+vl1_take_wanted(struct vl1_node *n, const struct world *w)
+{
+	unsigned int i;
+
+	if (n->nmoons == VL1_MAX_MOONS)
+		return false;
+	for (i = 0; i < n->nwanted; i++) {
+		if (n->wanted[i].id != w->id ||
+		    world_find_root(w, n->wanted[i].seed) == NULL)
+			continue;
+		n->wanted[i] = n->wanted[--n->nwanted];
+		return true;
+	}
+	return false;
+}
+
 void
 vl1_offer_world(struct vl1_node *n, const struct world *w, int64_t now)
 {
@@ -203,10 +240,14 @@ vl1_offer_world(struct vl1_node *n, const struct world *w, int64_t now)
 		for (i = 0; i < n->nmoons; i++)
 			if (n->moons[i].id == w->id)
 				break;
-		if (i == n->nmoons ||
-		    !world_should_be_replaced_by(&n->moons[i], w))
+		if (i == n->nmoons) {
+			if (!vl1_take_wanted(n, w))
+				return;
+			n->moons[n->nmoons++] = *w;
+		} else if (!world_should_be_replaced_by(&n->moons[i], w))
 			return;
-		n->moons[i] = *w;
+		else
+			n->moons[i] = *w;
 	} else
 		return;
 	log_info("accepted %s %llu timestamp %llu",
@@ -318,6 +359,7 @@ vl1_emit(struct vl1_node *n, int sock, const struct inetaddr *to,
     const uint8_t *d, size_t len, int ttl)
 {
 	n->st.tx_datagrams++;
+	n->st.tx_bytes += len;
 	n->io.send(n->io.arg, sock, to, d, len, ttl);
 }
 
@@ -361,11 +403,17 @@ vl1_send_hello(struct vl1_node *n, struct vl1_peer *p, int sock,
 	wbuf_put_u64(&w, n->planet.timestamp);
 	/* §3.5: the moon list travels in the separately encrypted field */
 	field = len + wbuf_len(&w);
-	wbuf_put_u16(&w, (uint16_t)n->nmoons);
+	wbuf_put_u16(&w, (uint16_t)(n->nmoons + n->nwanted));
 	for (i = 0; i < n->nmoons; i++) {
 		wbuf_put_u8(&w, n->moons[i].type);
 		wbuf_put_u64(&w, n->moons[i].id);
 		wbuf_put_u64(&w, n->moons[i].timestamp);
+	}
+	/* §6.4: a wanted moon at timestamp 0, so any holder sends it */
+	for (i = 0; i < n->nwanted; i++) {
+		wbuf_put_u8(&w, WORLD_TYPE_MOON);
+		wbuf_put_u64(&w, n->wanted[i].id);
+		wbuf_put_u64(&w, 0);
 	}
 	if (wbuf_failed(&w))
 		return -1;
@@ -447,6 +495,7 @@ vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
 	struct vl1_peer *via = NULL;
 	struct vl1_path *x;
 	uint8_t dg[ZT_MAX_PACKET_LEN];
+	uint64_t tid;
 	int i, np;
 
 	if ((x = vl1_peer_best_path(p, now, false)) == NULL) {
@@ -464,7 +513,13 @@ vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
 	}
 	if (len > n->mtu)
 		pkt[ZT_PKT_IDX_FLAGS] |= ZT_PKT_FLAG_FRAGMENTED;
-	if (armor_packet(pkt, len, p->armor, vl1_peer_suite(p)) == -1)
+	if ((tid = vl1_node_trusted_id(n, &x->addr)) != 0) {
+		/* §3.4: cipher 2, the path id where the MAC would be */
+		pkt[ZT_PKT_IDX_FLAGS] = (uint8_t)((pkt[ZT_PKT_IDX_FLAGS] &
+		    ~(ZT_PKT_CIPHER_MASK | ZT_PKT_FLAG_ENCRYPTED)) |
+		    (ARMOR_SUITE_TRUSTED << 3));
+		be64_put(pkt + ZT_PKT_IDX_MAC, tid);
+	} else if (armor_packet(pkt, len, p->armor, vl1_peer_suite(p)) == -1)
 		return -1;
 	vl1_expect_add(n, pkt);
 	if ((np = packet_split(pkt, len, n->mtu, &fb, pieces)) == -1)
@@ -516,6 +571,44 @@ vl1_node_send(struct vl1_node *n, uint64_t dest, uint8_t verb,
 	return 0;
 }
 
+/* the identity cache answered: learn it and send what waited for it */
+static bool
+vl1_whois_cached(struct vl1_node *n, uint64_t addr, int64_t now)
+{
+	struct identity id;
+	bool ok;
+
+	if (n->io.identity_lookup == NULL)
+		return false;
+	memset(&id, 0, sizeof(id));
+	ok = n->io.identity_lookup(n->io.arg, addr, &id) == 0 &&
+	    id.address == addr && identity_locally_valid(&id) &&
+	    vl1_learn_peer(n, &id, now) != NULL;
+	identity_clear(&id);
+	if (ok)
+		vl1_unpark(n, addr, now);
+	return ok;
+}
+
+/*
+ * Every WHOIS, whatever the address, draws on one budget: packets from a
+ * flood of made-up addresses must not become a flood toward the roots.
+ * n->whois_credit is the virtual time up to which the budget is spent.
+ */
+static bool
+vl1_whois_budget(struct vl1_node *n, int64_t now)
+{
+	const int64_t cost = 1000 / VL1_WHOIS_RATE;
+	const int64_t full = VL1_WHOIS_BURST * cost;
+
+	if (n->whois_credit == 0 || now - n->whois_credit > full)
+		n->whois_credit = now - full;
+	if (now - n->whois_credit < cost)
+		return false;
+	n->whois_credit += cost;
+	return true;
+}
+
 void
 vl1_whois(struct vl1_node *n, uint64_t addr, int64_t now)
 {
@@ -539,8 +632,14 @@ vl1_whois(struct vl1_node *n, uint64_t addr, int64_t now)
 	/* §5.9: at most one WHOIS per address per 500 ms */
 	if (slot->addr == addr && now - slot->last_sent < VL1_WHOIS_RETRY)
 		return;
+	if (vl1_whois_cached(n, addr, now))
+		return;
 	if ((up = vl1_best_upstream(n, now)) == NULL || up->id.address == addr)
 		return;
+	if (!vl1_whois_budget(n, now)) {
+		n->st.whois_ratelimited++;
+		return;
+	}
 	slot->addr = addr;
 	slot->last_sent = now;
 	len = vl1_header(n, pkt, up->id.address, VL1_VERB_WHOIS);
@@ -871,6 +970,27 @@ vl1_gc_peer(struct vl1_peer *p, void *arg)
 		gc->victims[gc->nvictims++] = p->id.address;
 }
 
+/* §6.4: the seed is found through the roots and asked by HELLO */
+static void
+vl1_seek_moon(struct vl1_node *n, const struct vl1_wanted_moon *m,
+    int64_t now)
+{
+	struct vl1_peer *p, *up;
+	struct vl1_path *x;
+
+	if ((p = vl1_peers_get(&n->peers, m->seed)) == NULL) {
+		vl1_whois(n, m->seed, now);
+		return;
+	}
+	if (now - p->last_hello_sent < VL1_SEEK_INTERVAL)
+		return;
+	if ((x = vl1_peer_best_path(p, now, false)) == NULL &&
+	    (up = vl1_best_upstream(n, now)) != NULL && up != p)
+		x = vl1_peer_best_path(up, now, true);
+	if (x != NULL)
+		vl1_send_hello(n, p, x->sock, &x->addr, now);
+}
+
 int64_t
 vl1_node_tick(struct vl1_node *n, int64_t now)
 {
@@ -904,6 +1024,8 @@ vl1_node_tick(struct vl1_node *n, int64_t now)
 		n->last_ping_check = now;
 		vl1_peers_foreach(&n->peers, vl1_ping_peer, &pw);
 	}
+	for (i = 0; i < n->nwanted; i++)
+		vl1_seek_moon(n, &n->wanted[i], now);
 	if (now - n->last_housekeeping >= VL1_HOUSEKEEPING) {
 		n->last_housekeeping = now;
 		do {
@@ -914,10 +1036,11 @@ vl1_node_tick(struct vl1_node *n, int64_t now)
 			for (i = 0; i < gc.nvictims; i++)
 				vl1_peers_remove(&n->peers, gc.victims[i]);
 		} while (gc.nvictims == 64);
+		vl1_mcast_expire(&n->mcast, now);
 	}
 	for (k = 0; k < sizeof(n->park) / sizeof(n->park[0]); k++)
 		pending |= n->park[k].used;
-	if (pending)
+	if (pending || n->nwanted > 0)
 		return now + VL1_WHOIS_RETRY;
 	return n->last_ping_check + VL1_PING_CHECK;
 }
@@ -928,4 +1051,58 @@ vl1_node_whois(struct vl1_node *n, uint64_t addr, int64_t now)
 	if (addr != n->self.address && !zt_address_reserved(addr) &&
 	    vl1_peers_get(&n->peers, addr) == NULL)
 		vl1_whois(n, addr, now);
+}
+
+int
+vl1_node_orbit(struct vl1_node *n, uint64_t id, uint64_t seed, int64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->nmoons; i++)
+		if (n->moons[i].id == id)
+			return 0;
+	for (i = 0; i < n->nwanted; i++)
+		if (n->wanted[i].id == id)
+			break;
+	if (i == n->nwanted) {
+		if (n->nwanted + n->nmoons >= VL1_MAX_MOONS)
+			return -1;
+		n->nwanted++;
+	}
+	n->wanted[i].id = id;
+	n->wanted[i].seed = seed;
+	vl1_seek_moon(n, &n->wanted[i], now);
+	return 0;
+}
+
+int
+vl1_node_deorbit(struct vl1_node *n, uint64_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->nwanted; i++)
+		if (n->wanted[i].id == id) {
+			n->wanted[i] = n->wanted[--n->nwanted];
+			return 0;
+		}
+	for (i = 0; i < n->nmoons; i++)
+		if (n->moons[i].id == id) {
+			n->moons[i] = n->moons[--n->nmoons];
+			/* its roots stay peers, no longer upstreams */
+			vl1_rebuild_upstream_flag(n);
+			return 0;
+		}
+	return -1;
+}
+
+uint64_t
+vl1_node_trusted_id(const struct vl1_node *n, const struct inetaddr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->ntrusted; i++)
+		if (n->trusted[i].net.family == a->family &&
+		    inetaddr_contains(&n->trusted[i].net, a))
+			return n->trusted[i].id;
+	return 0;
 }

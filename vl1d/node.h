@@ -13,13 +13,21 @@
 
 #include "identity.h"
 #include "inetaddr.h"
+#include "mcast.h"
 #include "peer.h"
 #include "world.h"
 
 #define VL1_MAX_MOONS		8
+#define VL1_MAX_TRUSTED		16	/* trusted physical networks */
+#define VL1_MAX_BLACKLIST	32	/* physical networks never used */
+#define VL1_SEEK_INTERVAL	1000	/* HELLO to a moon's seed */
+#define ARMOR_SUITE_TRUSTED	2	/* cipher 2 (spec/vl1.md §3.4) */
 #define VL1_PARK_MAX		32	/* parked packets, each direction */
 #define VL1_PARK_TIMEOUT	5000
 #define VL1_WHOIS_RETRY		500
+/* all WHOIS together: a burst of 32, then 10 a second */
+#define VL1_WHOIS_BURST		32
+#define VL1_WHOIS_RATE		10
 #define VL1_PING_CHECK		5000
 #define VL1_HOUSEKEEPING	30000
 #define VL1_RELAY_MAX_HOPS	3
@@ -27,6 +35,9 @@
 #define VL1_TRUST_EXPIRATION	600000
 #define VL1_IDV_BUCKETS		16384
 #define VL1_IDV_INTERVAL	2000	/* x86-64 value of 1.14.1 */
+/* a root's multicast table (spec/vl2.md §8.2) */
+#define VL1_MC_MAX_GROUPS	16384
+#define VL1_MC_MAX_MEMBERS	262144
 
 /* what we advertise: protocol 12 with 1.14.1's version numbers */
 #define VL1_PROTO_VERSION	12
@@ -94,6 +105,13 @@ struct vl1_io {
 		    const uint8_t *, size_t);
 	/* an identity was learned (HELLO or WHOIS); may be NULL */
 	void	(*identity_learned)(void *arg, const struct identity *);
+	/*
+	 * A cached identity for address (§5.9), asked before a WHOIS goes
+	 * to the roots; 0 or -1.  It is checked like a WHOIS answer.  May
+	 * be NULL.
+	 */
+	int	(*identity_lookup)(void *arg, uint64_t address,
+		    struct identity *);
 	/* a new planet or moon was accepted; may be NULL */
 	void	(*world_updated)(void *arg, const struct world *);
 	/* an upstream said our address is taken; may be NULL */
@@ -106,8 +124,10 @@ struct vl1_stats {
 	uint64_t	 rx_unexpected_ok, rx_parked, rx_park_dropped;
 	uint64_t	 rx_bad_cipher, rx_hello_rejected, rx_ratelimited;
 	uint64_t	 tx_packets, tx_datagrams, tx_parked, tx_park_dropped;
+	uint64_t	 rx_bytes, tx_bytes;	/* UDP payload bytes */
 	uint64_t	 relayed, relay_dropped, rendezvous_sent;
-	uint64_t	 whois_sent, identities_learned;
+	uint64_t	 whois_sent, whois_ratelimited, identities_learned;
+	uint64_t	 mc_likes, mc_gathers_answered;
 };
 
 struct vl1_parked {
@@ -132,6 +152,18 @@ struct vl1_unite {
 	int64_t		 when;
 };
 
+/* a physical network whose packets skip encryption (§3.4) */
+struct vl1_trusted_path {
+	struct inetaddr	 net;		/* netmask bits in the port field */
+	uint64_t	 id;		/* non-zero */
+};
+
+/* a moon asked for by id whose definition the seed will send (§6.4) */
+struct vl1_wanted_moon {
+	uint64_t	 id;
+	uint64_t	 seed;
+};
+
 struct vl1_node {
 	struct vl1_io		 io;
 	struct identity		 self;		/* public only */
@@ -139,6 +171,12 @@ struct vl1_node {
 	struct world		 planet;
 	struct world		 moons[VL1_MAX_MOONS];
 	unsigned int		 nmoons;
+	struct vl1_wanted_moon	 wanted[VL1_MAX_MOONS];
+	unsigned int		 nwanted;
+	struct vl1_trusted_path	 trusted[VL1_MAX_TRUSTED];
+	unsigned int		 ntrusted;
+	struct inetaddr		 blacklist[VL1_MAX_BLACKLIST];
+	unsigned int		 nblacklist;
 	bool			 am_upstream;
 	struct reasm		*reasm;
 	size_t			 mtu;
@@ -150,8 +188,10 @@ struct vl1_node {
 	uint8_t			 expect_next[256];
 	struct vl1_parked	 park[2 * VL1_PARK_MAX];
 	struct vl1_whois	 whois[VL1_PARK_MAX];
+	int64_t			 whois_credit;	/* the WHOIS budget */
 	struct vl1_unite	 unite[256];
 	int64_t			 idv_last[VL1_IDV_BUCKETS];
+	struct vl1_mcast	 mcast;		/* used when am_upstream */
 	struct vl1_stats	 st;
 };
 
@@ -160,6 +200,11 @@ struct vl1_config {
 	const struct world	*planet;	/* NULL: the default planet */
 	size_t			 mtu;		/* 0: 1432 */
 	size_t			 max_peers;	/* 0: 100000 */
+	const struct vl1_trusted_path *trusted;	/* at most VL1_MAX_TRUSTED */
+	unsigned int		 ntrusted;
+	/* networks (bits in port) never used as paths: local.conf */
+	const struct inetaddr	*blacklist;	/* at most VL1_MAX_BLACKLIST */
+	unsigned int		 nblacklist;
 };
 
 struct vl1_node	*vl1_node_new(const struct vl1_config *,
@@ -186,6 +231,17 @@ void	 vl1_node_whois(struct vl1_node *, uint64_t address, int64_t now);
 /* orbit a moon we already have the definition of */
 int	 vl1_node_add_moon(struct vl1_node *, const struct world *,
 	    int64_t now);
+/*
+ * Orbits moon id, whose definition seed (one of its roots) sends in
+ * OK(HELLO) (§6.4); 0 when it is held or now wanted, -1 when full.
+ */
+int	 vl1_node_orbit(struct vl1_node *, uint64_t id, uint64_t seed,
+	    int64_t now);
+/* leaves a held or wanted moon; -1 when there is no such moon */
+int	 vl1_node_deorbit(struct vl1_node *, uint64_t id);
+/* the trusted path id of the network holding addr, or 0 */
+uint64_t	 vl1_node_trusted_id(const struct vl1_node *,
+	    const struct inetaddr *);
 /* a network-authenticated packet came from this peer (VL2 says so) */
 void	 vl1_node_trust(struct vl1_node *, uint64_t peer, int64_t now);
 bool	 vl1_node_is_upstream(const struct vl1_node *, uint64_t address);

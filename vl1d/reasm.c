@@ -152,6 +152,30 @@ reasm_lookup(struct reasm *r, const uint8_t *id, const void *src,
 	return s;
 }
 
+/* evicts the oldest other sets until len more bytes fit the cap */
+static int
+reasm_make_room(struct reasm *r, const struct reasm_set *keep, size_t len)
+{
+	struct reasm_set *oldest;
+	size_t i;
+
+	while (r->st.bytes + len > REASM_MAX_BYTES) {
+		oldest = NULL;
+		for (i = 0; i < r->max_sets; i++) {
+			struct reasm_set *s = &r->sets[i];
+
+			if (s->used && s != keep && (oldest == NULL ||
+			    s->created < oldest->created))
+				oldest = s;
+		}
+		if (oldest == NULL)
+			return -1;
+		reasm_release(r, oldest);
+		r->st.evicted++;
+	}
+	return 0;
+}
+
 static int
 reasm_add(struct reasm *r, const void *src, size_t srclen, const uint8_t *id,
     unsigned int n, unsigned int total, const uint8_t *data, size_t len,
@@ -177,6 +201,10 @@ reasm_add(struct reasm *r, const void *src, size_t srclen, const uint8_t *id,
 	if (s->have & 1u << n) {
 		r->st.duplicates++;
 		return 0;
+	}
+	if (reasm_make_room(r, s, len) == -1) {
+		r->st.invalid++;
+		return -1;
 	}
 	if ((s->piece[n] = malloc(len)) == NULL) {
 		r->st.invalid++;

@@ -11,6 +11,11 @@
 #include <stdint.h>
 
 #define REASM_SRC_MAX	32	/* bytes of the opaque source key */
+/*
+ * Piece bytes held at once, whatever the flood: without it 256 sets of 7
+ * pieces of up to 10 KiB could pin 18 MiB.
+ */
+#define REASM_MAX_BYTES	(4u * 1024 * 1024)
 
 struct reasm;
 

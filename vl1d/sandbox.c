@@ -52,19 +52,23 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	{ "sendmmsg", NULL, "UDP datagrams, in batches" },
 	{ "recvfrom", NULL, "IPC and UDP" },
 	{ "accept4", NULL, "control socket connections" },
+	{ "listen", NULL, "listening again after the user drop, so that "
+	    "clients see zt-vl1's uid" },
 	{ "getsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(SO_PEERCRED),
 	    SANDBOX_VALUE(SO_DOMAIN), SANDBOX_VALUE(SO_TYPE),
 	    SANDBOX_VALUE(SO_ERROR)),
 	    "checking an accepted socket and its peer's uid" },
 	{ "setsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(IP_TTL)),
 	    "TTL 2 on the first hole-punching datagram" },
-	{ "openat", NULL, "saving planet and moon updates (Landlock: home)" },
+	{ "openat", NULL, "planet and moon updates, moons.d for orbit, the "
+	    "peers.d identity cache (Landlock: home)" },
 	{ "newfstatat", NULL, "saving planet and moon updates" },
 	{ "fstat", NULL, "saving planet and moon updates" },
 	{ "fchmod", NULL, "saving planet and moon updates" },
 	{ "fsync", NULL, "saving planet and moon updates" },
 	{ "rename", NULL, "saving planet and moon updates atomically" },
-	{ "unlink", NULL, "removing a failed temporary file" },
+	{ "unlink", NULL, "a failed temporary file, a moon left by "
+	    "deorbit, the oldest cached identity" },
 	{ "wait4", NULL, "noticing the key holder's exit" },
 };
 
@@ -102,10 +106,17 @@ const struct sandbox_policy vl1d_policy = {
 static const struct sandbox_syscall keyholder_syscalls[] = {
 	VL1D_COMMON_SYSCALLS,
 	{ "munlock", NULL, "releasing the locked secret key at exit" },
+	{ "accept4", NULL, "zt-controllerd on the signing socket" },
+	{ "listen", NULL, "listening again after the user drop, so that "
+	    "zt-controllerd sees zt-vl1's uid" },
+	{ "getsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(SO_PEERCRED),
+	    SANDBOX_VALUE(SO_DOMAIN), SANDBOX_VALUE(SO_TYPE)),
+	    "checking the signing socket's peer and its uid" },
 };
 
 static const struct sandbox_rlimit keyholder_rlimits[] = {
-	SANDBOX_RLIMIT(RLIMIT_NOFILE, 16, "one socketpair"),
+	SANDBOX_RLIMIT(RLIMIT_NOFILE, 16,
+	    "one socketpair, the signing socket and its clients"),
 	SANDBOX_RLIMIT(RLIMIT_CORE, 0, "the secret key must not end up in "
 	    "a core"),
 	SANDBOX_RLIMIT(RLIMIT_NPROC, 0, "never forks"),

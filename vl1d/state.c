@@ -1,11 +1,16 @@
 /*
  * zt-vl1d's state directory, read at start-up before the sandbox:
  * identity.secret (made on first start, as ZeroTier One does), planet
- * (overrides the built-in one) and moons.d/<id>.moon.
+ * (overrides the built-in one), moons.d/<id>.moon and local.conf.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <net/if.h>
+#include <netinet/in.h>
 
 #include <dirent.h>
+#include <ifaddrs.h>
+#include <unistd.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -63,7 +68,7 @@ vl1d_load_identity(const char *home, struct identity *id)
 	return 0;
 }
 
-static int
+int
 vl1d_read_world(const char *path, struct world *w)
 {
 	struct rbuf r;
@@ -88,6 +93,7 @@ vl1d_load_worlds(struct vl1d_ctx *ctx)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/planet", ctx->cfg.home);
@@ -105,8 +111,22 @@ vl1d_load_worlds(struct vl1d_ctx *ctx)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/moons.d", ctx->cfg.home);
-	if ((d = opendir(path)) == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if ((d = opendir(path)) == NULL) {
+		if (errno != ENOENT)
+			return -1;
+		/*
+		 * Made now, since the sandbox cannot make it when a moon
+		 * arrives, and owned like home: the daemon writes it as its
+		 * own user.
+		 */
+		if (mkdir(path, 0755) == -1 ||
+		    stat(ctx->cfg.home, &st) == -1 ||
+		    chown(path, st.st_uid, st.st_gid) == -1) {
+			log_warn("%s", path);
+			return -1;
+		}
+		return 0;
+	}
 	while ((de = readdir(d)) != NULL && ctx->nmoons < VL1_MAX_MOONS) {
 		size_t n = strlen(de->d_name);
 
@@ -122,5 +142,169 @@ vl1d_load_worlds(struct vl1d_ctx *ctx)
 		ctx->nmoons++;
 	}
 	closedir(d);
+	return 0;
+}
+
+static void
+vl1d_add_bind(struct vl1d_ctx *ctx, const struct inetaddr *a)
+{
+	char buf[INETADDR_STRLEN];
+
+	if (ctx->cfg.nbinds == VL1D_MAX_SOCKS) {
+		log_warnx("more than %d sockets: %s not bound", VL1D_MAX_SOCKS,
+		    inetaddr_fmt(a, buf));
+		return;
+	}
+	ctx->cfg.binds[ctx->cfg.nbinds++] = *a;
+}
+
+/*
+ * A wildcard socket cannot leave an interface or a network out, so with
+ * a blacklist every usable address of every other interface is bound.
+ */
+static void
+vl1d_binds_from_interfaces(struct vl1d_ctx *ctx)
+{
+	struct ifaddrs *ifa, *i;
+	struct inetaddr a;
+	enum inetaddr_scope sc;
+	socklen_t sl;
+
+	if (getifaddrs(&ifa) == -1)
+		fatal("getifaddrs");
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			sl = sizeof(struct sockaddr_in);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			sl = sizeof(struct sockaddr_in6);
+		else
+			continue;
+		if (localconf_if_blacklisted(&ctx->local, i->ifa_name) ||
+		    inetaddr_from_sockaddr(&a, i->ifa_addr, sl) == -1)
+			continue;
+		sc = inetaddr_scope(&a);
+		if (sc == INETADDR_SCOPE_NONE ||
+		    sc == INETADDR_SCOPE_LOOPBACK ||
+		    sc == INETADDR_SCOPE_LINK_LOCAL ||
+		    sc == INETADDR_SCOPE_MULTICAST ||
+		    localconf_blacklisted(&ctx->local, &a))
+			continue;
+		a.port = 0;
+		vl1d_add_bind(ctx, &a);
+	}
+	freeifaddrs(ifa);
+	if (ctx->cfg.nbinds == 0)
+		fatalx("local.conf: settings.interfacePrefixBlacklist and "
+		    "physical blacklists leave no address to bind");
+}
+
+static bool
+vl1d_have_ipv6(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* ZeroTier binds a second port too, for NATs that treat ports unevenly */
+static void
+vl1d_add_secondary(struct vl1d_ctx *ctx, uint64_t address)
+{
+	static const uint8_t any[16];
+	struct inetaddr a;
+	unsigned int i, n;
+	uint16_t sec;
+
+	/* the first port 1.14.1 tries when none is configured */
+	sec = ctx->local.secondary_port != 0 ? ctx->local.secondary_port :
+	    (uint16_t)(20001 + address % 45500);
+	if (sec == ctx->cfg.port)
+		return;
+	if (ctx->cfg.nbinds == 0) {
+		inetaddr_set_v4(&a, any, 0);
+		vl1d_add_bind(ctx, &a);
+		if (vl1d_have_ipv6()) {
+			inetaddr_set_v6(&a, any, 0);
+			vl1d_add_bind(ctx, &a);
+		}
+	}
+	n = ctx->cfg.nbinds;
+	for (i = 0; i < n; i++) {
+		if (ctx->cfg.binds[i].port == 0)
+			ctx->cfg.binds[i].port = ctx->cfg.port;
+		a = ctx->cfg.binds[i];
+		a.port = sec;
+		vl1d_add_bind(ctx, &a);
+	}
+	log_info("secondary port %u", sec);
+}
+
+void
+vl1d_apply_localconf(struct vl1d_ctx *ctx, uint64_t address)
+{
+	struct localconf *lc = &ctx->local;
+	char path[PATH_MAX], err[LOCALCONF_ERR_MAX], buf[INETADDR_STRLEN];
+	const struct localconf_physical *p;
+	bool blacklist = false;
+	unsigned int i;
+
+	snprintf(path, sizeof(path), "%s/local.conf", ctx->cfg.home);
+	if (localconf_load(lc, path, err, sizeof(err)) == -1)
+		fatalx("%s: %s", path, err);
+	/* as in 1.14.1, local.conf's port wins over the default or -p */
+	if (lc->primary_port != 0)
+		ctx->cfg.port = lc->primary_port;
+	for (i = 0; i < lc->nphysical; i++) {
+		p = &lc->physical[i];
+		blacklist |= p->blacklist;
+		if (p->blacklist && ctx->nblacklist < VL1_MAX_BLACKLIST)
+			ctx->blacklist[ctx->nblacklist++] = p->net;
+		else if (p->blacklist)
+			fatalx("%s: physical: more than %d blacklisted "
+			    "networks", path, VL1_MAX_BLACKLIST);
+		if (p->mtu != 0)
+			log_warnx("%s: physical.%s.mtu is not applied", path,
+			    inetaddr_fmt(&p->net, buf));
+		if (p->trusted_id == 0)
+			continue;
+		if (ctx->ntrusted == VL1_MAX_TRUSTED)
+			fatalx("%s: physical: more than %d trusted paths",
+			    path, VL1_MAX_TRUSTED);
+		ctx->trusted[ctx->ntrusted].net = p->net;
+		ctx->trusted[ctx->ntrusted++].id = p->trusted_id;
+		/* packets there are neither encrypted nor authenticated */
+		log_warnx("trusted path %s (id %llu): traffic on it is NOT "
+		    "encrypted", inetaddr_fmt(&p->net, buf),
+		    (unsigned long long)p->trusted_id);
+	}
+	if (ctx->ntrusted == 0)
+		log_info("no trusted paths: all traffic is encrypted");
+	if (ctx->cfg.nbinds == 0) {
+		for (i = 0; i < lc->nbinds; i++)
+			vl1d_add_bind(ctx, &lc->binds[i]);
+		if (ctx->cfg.nbinds == 0 && (lc->nifprefix > 0 || blacklist))
+			vl1d_binds_from_interfaces(ctx);
+	}
+	if (lc->allow_secondary)
+		vl1d_add_secondary(ctx, address);
+}
+
+int
+vl1d_forget_moon(struct vl1d_ctx *ctx, uint64_t id)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/moons.d/%016llx.moon", ctx->cfg.home,
+	    (unsigned long long)id);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
 	return 0;
 }

@@ -1,8 +1,12 @@
 /*
  * UDP sockets of zt-vl1d.  Datagrams are read and written in batches
- * (recvmmsg/sendmmsg): syscalls, not crypto, dominate a ZeroTier node's
- * data path.  Everything the engine sends while handling one batch is
- * queued per socket and flushed once at the end.
+ * (udpbatch.c: recvmmsg/sendmmsg with UDP GSO and GRO where the kernel has
+ * them): syscalls, not crypto, dominate a ZeroTier node's data path.
+ * Everything the engine sends while handling one batch is queued per
+ * socket and flushed once at the end.
+ *
+ * ZT_VL1D_UDP_OFFLOAD in the environment limits the offloads for
+ * comparisons: "none", "gso" or "gro" (default: both).
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
@@ -21,43 +25,8 @@
 #include "packet.h"
 #include "vl1d.h"
 
-static struct log_drops udp_errors = LOG_DROPS_INIT("udp send");
-
-static void
-vl1d_udp_flush_sock(struct vl1d_ctx *ctx, struct vl1d_sock *s)
-{
-	struct mmsghdr mm[VL1D_BATCH];
-	struct sockaddr_storage ss[VL1D_BATCH];
-	struct iovec iov[VL1D_BATCH];
-	unsigned int i, done = 0;
-	socklen_t sl;
-	int n;
-
-	for (i = 0; i < s->ntx; i++) {
-		memset(&mm[i], 0, sizeof(mm[i]));
-		inetaddr_to_sockaddr(&s->tx_to[i], &ss[i], &sl);
-		iov[i].iov_base = s->tx_buf + (size_t)i * ZT_MAX_PACKET_LEN;
-		iov[i].iov_len = s->tx_len[i];
-		mm[i].msg_hdr.msg_name = &ss[i];
-		mm[i].msg_hdr.msg_namelen = sl;
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	while (done < s->ntx) {
-		n = sendmmsg(s->fd, mm + done, s->ntx - done, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* a full buffer or an unreachable peer: drop the one */
-			log_drop(&udp_errors, "%s", strerror(errno));
-			done++;
-			continue;
-		}
-		done += (unsigned int)n;
-	}
-	s->ntx = 0;
-	(void)ctx;
-}
+/* the engine's datagrams fit the batch buffers */
+_Static_assert(ZT_MAX_PACKET_LEN <= UDPB_DGRAM_MAX, "datagram buffers");
 
 void
 vl1d_udp_flush(struct vl1d_ctx *ctx)
@@ -65,39 +34,30 @@ vl1d_udp_flush(struct vl1d_ctx *ctx)
 	unsigned int i;
 
 	for (i = 0; i < ctx->nsocks; i++)
-		if (ctx->socks[i].ntx > 0)
-			vl1d_udp_flush_sock(ctx, &ctx->socks[i]);
+		if (ctx->socks[i].tx.n > 0)
+			udpb_tx_flush(ctx->socks[i].fd, &ctx->socks[i].tx,
+			    &ctx->socks[i].st);
 }
 
 static void
-vl1d_udp_queue(struct vl1d_ctx *ctx, struct vl1d_sock *s,
-    const struct inetaddr *to, const uint8_t *d, size_t len, int ttl)
+vl1d_udp_queue(struct vl1d_sock *s, const struct inetaddr *to,
+    const uint8_t *d, size_t len, int ttl)
 {
 	int v;
 
-	if (len > ZT_MAX_PACKET_LEN)
-		return;
 	if (ttl > 0 && s->family == INETADDR_V4) {
 		/* hole punching (§4.7): this one datagram goes out with a
 		 * short TTL, so flush around it */
-		vl1d_udp_flush_sock(ctx, s);
+		udpb_tx_flush(s->fd, &s->tx, &s->st);
 		v = ttl;
 		setsockopt(s->fd, IPPROTO_IP, IP_TTL, &v, sizeof(v));
-		s->tx_to[0] = *to;
-		s->tx_len[0] = len;
-		memcpy(s->tx_buf, d, len);
-		s->ntx = 1;
-		vl1d_udp_flush_sock(ctx, s);
+		if (udpb_tx_queue(s->fd, &s->tx, &s->st, to, d, len) == 0)
+			udpb_tx_flush(s->fd, &s->tx, &s->st);
 		v = 64;
 		setsockopt(s->fd, IPPROTO_IP, IP_TTL, &v, sizeof(v));
 		return;
 	}
-	if (s->ntx == VL1D_BATCH)
-		vl1d_udp_flush_sock(ctx, s);
-	s->tx_to[s->ntx] = *to;
-	s->tx_len[s->ntx] = len;
-	memcpy(s->tx_buf + (size_t)s->ntx * ZT_MAX_PACKET_LEN, d, len);
-	s->ntx++;
+	udpb_tx_queue(s->fd, &s->tx, &s->st, to, d, len);
 }
 
 void
@@ -109,14 +69,28 @@ vl1d_udp_send(void *arg, int sock, const struct inetaddr *to,
 
 	if (sock >= 0 && (unsigned int)sock < ctx->nsocks) {
 		if (ctx->socks[sock].family == to->family)
-			vl1d_udp_queue(ctx, &ctx->socks[sock], to, d, len,
-			    ttl);
+			vl1d_udp_queue(&ctx->socks[sock], to, d, len, ttl);
 		return;
 	}
 	/* "from every socket" of the destination's family */
 	for (i = 0; i < ctx->nsocks; i++)
 		if (ctx->socks[i].family == to->family)
-			vl1d_udp_queue(ctx, &ctx->socks[i], to, d, len, ttl);
+			vl1d_udp_queue(&ctx->socks[i], to, d, len, ttl);
+}
+
+struct vl1d_rx_arg {
+	struct vl1d_ctx	*ctx;
+	int		 sock;
+	int64_t		 now;
+};
+
+static void
+vl1d_udp_deliver(void *arg, const struct inetaddr *from, uint8_t *d,
+    size_t len)
+{
+	struct vl1d_rx_arg *a = arg;
+
+	vl1_node_receive(a->ctx->node, a->sock, from, d, len, a->now);
 }
 
 static void
@@ -124,38 +98,17 @@ vl1d_udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct vl1d_sock *s = arg;
 	struct vl1d_ctx *ctx = s->ctx;
-	static uint8_t bufs[VL1D_BATCH][ZT_MAX_PACKET_LEN];
-	struct sockaddr_storage ss[VL1D_BATCH];
-	struct mmsghdr mm[VL1D_BATCH];
-	struct iovec iov[VL1D_BATCH];
-	struct inetaddr from;
-	int i, n, rounds;
+	struct vl1d_rx_arg a;
+	int n, rounds;
 
+	a.ctx = ctx;
+	a.sock = (int)(s - ctx->socks);
+	/* one clock reading per wake-up: a batch takes microseconds */
+	a.now = vl1d_now(ctx);
 	for (rounds = 0; rounds < 8; rounds++) {
-		for (i = 0; i < VL1D_BATCH; i++) {
-			memset(&mm[i], 0, sizeof(mm[i]));
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof(bufs[i]);
-			mm[i].msg_hdr.msg_name = &ss[i];
-			mm[i].msg_hdr.msg_namelen = sizeof(ss[i]);
-			mm[i].msg_hdr.msg_iov = &iov[i];
-			mm[i].msg_hdr.msg_iovlen = 1;
-		}
-		n = recvmmsg(fd, mm, VL1D_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (i = 0; i < n; i++) {
-			/* a datagram larger than a packet was cut: junk */
-			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
-				continue;
-			if (inetaddr_from_sockaddr(&from,
-			    (struct sockaddr *)&ss[i],
-			    mm[i].msg_hdr.msg_namelen) == -1)
-				continue;
-			vl1_node_receive(ctx->node, (int)(s - ctx->socks),
-			    &from, bufs[i], mm[i].msg_len, vl1d_now(ctx));
-		}
-		if (n < VL1D_BATCH)
+		n = udpb_rx_read(fd, &ctx->udp_rx, &s->st, vl1d_udp_deliver,
+		    &a);
+		if (n < UDPB_RX_MAX)
 			break;
 	}
 	vl1d_udp_flush(ctx);
@@ -163,13 +116,32 @@ vl1d_udp_read(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 }
 
+/* the offloads asked for (ZT_VL1D_UDP_OFFLOAD) */
+static int
+vl1d_udp_want(void)
+{
+	const char *e = getenv("ZT_VL1D_UDP_OFFLOAD");
+
+	if (e == NULL)
+		return UDPB_GSO | UDPB_GRO;
+	if (strcmp(e, "gso") == 0)
+		return UDPB_GSO;
+	if (strcmp(e, "gro") == 0)
+		return UDPB_GRO;
+	if (strcmp(e, "none") != 0)
+		log_warnx("ZT_VL1D_UDP_OFFLOAD=%s: not none, gso or gro; "
+		    "no offload", e);
+	return 0;
+}
+
 static int
 vl1d_udp_bind(struct vl1d_ctx *ctx, const struct inetaddr *a)
 {
 	struct vl1d_sock *s = &ctx->socks[ctx->nsocks];
 	struct sockaddr_storage ss;
+	char buf[INETADDR_STRLEN];
 	socklen_t sl;
-	int fd, on = 1, sz = 4 * 1024 * 1024;
+	int fd, on = 1, sz = 4 * 1024 * 1024, want, got;
 
 	if (inetaddr_to_sockaddr(a, &ss, &sl) == -1)
 		return -1;
@@ -184,24 +156,44 @@ vl1d_udp_bind(struct vl1d_ctx *ctx, const struct inetaddr *a)
 		close(fd);
 		return -1;
 	}
+	want = vl1d_udp_want();
+	got = udpb_offload(fd, want);
+	if (want & ~got)
+		log_warnx("udp %s: the kernel refused UDP %s%s%s: plain "
+		    "batches", inetaddr_fmt(a, buf),
+		    (want & ~got & UDPB_GSO) ? "GSO" : "",
+		    (want & ~got) == (UDPB_GSO | UDPB_GRO) ? " and " : "",
+		    (want & ~got & UDPB_GRO) ? "GRO" : "");
+	else
+		log_debug("udp %s: GSO %s, GRO %s", inetaddr_fmt(a, buf),
+		    (got & UDPB_GSO) ? "on" : "off",
+		    (got & UDPB_GRO) ? "on" : "off");
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->family = a->family;
 	s->bound = *a;
 	s->ctx = ctx;
-	if ((s->tx_buf = malloc((size_t)VL1D_BATCH * ZT_MAX_PACKET_LEN)) ==
-	    NULL) {
+	if (udpb_tx_init(&s->tx, (got & UDPB_GSO) != 0) == -1) {
 		close(fd);
 		return -1;
 	}
+	/* the shared receive buffers must hold a GRO message if any */
+	if ((got & UDPB_GRO) && !ctx->udp_rx.gro) {
+		udpb_rx_free(&ctx->udp_rx);
+		if (udpb_rx_init(&ctx->udp_rx, true) == -1)
+			goto fail;
+	} else if (ctx->udp_rx.buf == NULL &&
+	    udpb_rx_init(&ctx->udp_rx, false) == -1)
+		goto fail;
 	if ((s->ev = event_new(ctx->base, fd, EV_READ | EV_PERSIST,
-	    vl1d_udp_read, s)) == NULL || event_add(s->ev, NULL) == -1) {
-		free(s->tx_buf);
-		close(fd);
-		return -1;
-	}
+	    vl1d_udp_read, s)) == NULL || event_add(s->ev, NULL) == -1)
+		goto fail;
 	ctx->nsocks++;
 	return 0;
+fail:
+	udpb_tx_free(&s->tx);
+	close(fd);
+	return -1;
 }
 
 int

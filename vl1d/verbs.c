@@ -235,6 +235,17 @@ done:
 	identity_clear(&id);
 }
 
+static bool
+vl1_is_seed(const struct vl1_node *n, uint64_t a)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->nwanted; i++)
+		if (n->wanted[i].seed == a)
+			return true;
+	return false;
+}
+
 static void
 vl1_ok_in(struct vl1_node *n, struct vl1_peer *p, int sock,
     const struct inetaddr *from, uint8_t *pkt, size_t len, int64_t now)
@@ -276,8 +287,9 @@ vl1_ok_in(struct vl1_node *n, struct vl1_peer *p, int sock,
 		    inetaddr_deserialize(&ext, &r) == -1 ||
 		    rbuf_get_sub16(&r, WORLD_MAX_SERIALIZED * 9, &ws) == -1)
 			break;
-		/* world updates are believed from upstreams only (§6.3) */
-		if (!vl1_node_is_upstream(n, p->id.address))
+		/* world updates come from upstreams and seeds only (§6.3) */
+		if (!vl1_node_is_upstream(n, p->id.address) &&
+		    !vl1_is_seed(n, p->id.address))
 			break;
 		while (rbuf_remaining(&ws) > 0 &&
 		    world_deserialize(&w, &ws) == 0)
@@ -481,6 +493,81 @@ vl1_push_in(struct vl1_node *n, struct vl1_peer *p, int sock, uint8_t *pkt,
 	}
 }
 
+static uint64_t
+vl1_mac48(const uint8_t *m)
+{
+	return (uint64_t)be16_get(m) << 32 | be32_get(m + 2);
+}
+
+/* §3.3: a root records every subscription it is told about */
+static void
+vl1_like_in(struct vl1_node *n, struct vl1_peer *p, const uint8_t *pkt,
+    size_t len, int64_t now)
+{
+	const uint8_t *mac;
+	uint64_t nwid;
+	uint32_t adi;
+	struct rbuf r;
+
+	rbuf_init(&r, pkt + ZT_PKT_IDX_PAYLOAD, len - ZT_PKT_IDX_PAYLOAD);
+	/* a trailing partial record is ignored, as 1.14.1 does */
+	while (rbuf_remaining(&r) >= VL1_MC_LIKE_LEN) {
+		rbuf_get_u64(&r, &nwid);
+		rbuf_get_ptr(&r, 6, &mac);
+		rbuf_get_u32(&r, &adi);
+		if (rbuf_failed(&r))
+			break;
+		if (vl1_mcast_like(&n->mcast, nwid, vl1_mac48(mac), adi,
+		    p->id.address, now) == 0)
+			n->st.mc_likes++;
+	}
+}
+
+/* §3.8: a root answers from its table, when it knows anyone */
+static void
+vl1_gather_in(struct vl1_node *n, struct vl1_peer *p, int sock,
+    const struct inetaddr *from, const uint8_t *pkt, size_t len,
+    int64_t now)
+{
+	uint8_t out[VL1_BUF_LEN], flags;
+	const uint8_t *mac;
+	uint64_t nwid;
+	uint32_t adi, limit, rnd;
+	struct wbuf w;
+	struct rbuf r;
+	size_t olen;
+
+	rbuf_init(&r, pkt + ZT_PKT_IDX_PAYLOAD, len - ZT_PKT_IDX_PAYLOAD);
+	rbuf_get_u64(&r, &nwid);
+	rbuf_get_u8(&r, &flags);
+	rbuf_get_ptr(&r, 6, &mac);
+	rbuf_get_u32(&r, &adi);
+	rbuf_get_u32(&r, &limit);
+	if (rbuf_failed(&r)) {
+		n->st.rx_malformed++;
+		return;
+	}
+	if (limit == 0)
+		return;
+	olen = vl1_reply_header(n, out, p->id.address, VL1_VERB_OK,
+	    VL1_VERB_MULTICAST_GATHER, pkt);
+	/* the answer goes back unfragmented: as many members as one fits */
+	wbuf_init(&w, out + olen, n->mtu - olen);
+	wbuf_put_u64(&w, nwid);
+	wbuf_put_bytes(&w, mac, 6);
+	wbuf_put_u32(&w, adi);
+	n->io.random(n->io.arg, &rnd, sizeof(rnd));
+	if (vl1_mcast_gather(&n->mcast, nwid, vl1_mac48(mac), adi,
+	    p->id.address, limit, rnd, &w) == 0 ||
+	    wbuf_failed(&w))
+		return;
+	olen += wbuf_len(&w);
+	packet_compress(out, &olen);
+	if (vl1_send_direct(n, p, sock, from, out, olen, vl1_peer_suite(p),
+	    false, now) == 0)
+		n->st.mc_gathers_answered++;
+}
+
 static void
 vl1_dispatch(struct vl1_node *n, struct vl1_peer *p, int sock,
     const struct inetaddr *from, uint8_t *pkt, size_t len, int64_t now)
@@ -529,8 +616,18 @@ vl1_dispatch(struct vl1_node *n, struct vl1_peer *p, int sock,
 		n->io.vl2(n->io.arg, p->id.address, pkt, len, now);
 		break;
 	case VL1_VERB_MULTICAST_LIKE:
-	case VL1_VERB_NETWORK_CREDENTIALS:
+		if (n->am_upstream)
+			vl1_like_in(n, p, pkt, len, now);
+		n->io.vl2(n->io.arg, p->id.address, pkt, len, now);
+		break;
 	case VL1_VERB_MULTICAST_GATHER:
+		/* a root answers itself: it has no VL2 membership to ask */
+		if (n->am_upstream)
+			vl1_gather_in(n, p, sock, from, pkt, len, now);
+		else
+			n->io.vl2(n->io.arg, p->id.address, pkt, len, now);
+		break;
+	case VL1_VERB_NETWORK_CREDENTIALS:
 		n->io.vl2(n->io.arg, p->id.address, pkt, len, now);
 		break;
 	default:
@@ -568,10 +665,18 @@ vl1_process(struct vl1_node *n, int sock, const struct inetaddr *from,
 		vl1_hello_in(n, p, sock, from, pkt, len, false, now);
 		return;
 	}
+	/* §3.4: cipher 2 is believed only from its configured network */
+	if (cipher == ARMOR_SUITE_TRUSTED &&
+	    (be64_get(pkt + ZT_PKT_IDX_MAC) == 0 ||
+	    vl1_node_trusted_id(n, from) != be64_get(pkt + ZT_PKT_IDX_MAC))) {
+		n->st.rx_bad_cipher++;
+		return;
+	}
 	if (cipher != ARMOR_SUITE_POLY1305 &&
 	    cipher != ARMOR_SUITE_SALSA2012_POLY1305 &&
-	    cipher != ARMOR_SUITE_AES_GMAC_SIV) {
-		/* trusted paths (2) are not configured; 4-7 are undefined */
+	    cipher != ARMOR_SUITE_AES_GMAC_SIV &&
+	    cipher != ARMOR_SUITE_TRUSTED) {
+		/* 4-7 are undefined */
 		n->st.rx_bad_cipher++;
 		return;
 	}
@@ -580,7 +685,8 @@ vl1_process(struct vl1_node *n, int sock, const struct inetaddr *from,
 		vl1_whois(n, src, now);
 		return;
 	}
-	if (armor_dearmor(pkt, len, p->armor) == -1) {
+	if (cipher != ARMOR_SUITE_TRUSTED &&
+	    armor_dearmor(pkt, len, p->armor) == -1) {
 		n->st.rx_bad_mac++;
 		return;
 	}
@@ -617,6 +723,7 @@ vl1_node_receive(struct vl1_node *n, int sock, const struct inetaddr *from,
 	int rc;
 
 	n->st.rx_datagrams++;
+	n->st.rx_bytes += len;
 	switch (packet_classify(d, len)) {
 	case PACKET_KIND_FRAGMENT:
 		n->st.rx_fragments++;

@@ -14,12 +14,13 @@
 #include "inetaddr.h"
 #include "ipc.h"
 #include "ipc_sync.h"
+#include "localconf.h"
 #include "node.h"
 #include "sandbox.h"
+#include "udpbatch.h"
 #include "world.h"
 
 #define VL1D_MAX_SOCKS		8
-#define VL1D_BATCH		32	/* datagrams per recvmmsg/sendmmsg */
 #define VL1D_DEFAULT_PORT	9993
 
 struct event_base;
@@ -33,11 +34,9 @@ struct vl1d_sock {
 	uint8_t		 family;		/* INETADDR_V4 / V6 */
 	struct inetaddr	 bound;
 	struct event	*ev;
-	/* outgoing batch, flushed with sendmmsg */
-	unsigned int	 ntx;
-	struct inetaddr	 tx_to[VL1D_BATCH];
-	size_t		 tx_len[VL1D_BATCH];
-	uint8_t		*tx_buf;		/* VL1D_BATCH * packet max */
+	/* outgoing batch (sendmmsg, GSO runs) and UDP counters */
+	struct udpb_tx	 tx;
+	struct udpb_stats st;
 };
 
 struct vl1d_config {
@@ -51,6 +50,14 @@ struct vl1d_config {
 	const char	*ctl_group;	/* group of the control socket */
 };
 
+/* peers.d/<address>.peer files, newest last seen kept (peercache.c) */
+#define VL1D_PEER_CACHE_MAX	1024
+struct vl1d_peer_cache {
+	uint64_t	 addr[VL1D_PEER_CACHE_MAX];
+	int64_t		 when[VL1D_PEER_CACHE_MAX];	/* written, ms */
+	size_t		 n;
+};
+
 struct vl1d_ctx {
 	struct vl1d_config	 cfg;
 	struct event_base	*base;
@@ -59,13 +66,21 @@ struct vl1d_ctx {
 	bool			 have_planet;	/* from home/planet */
 	struct world		 moons[VL1_MAX_MOONS];
 	unsigned int		 nmoons;
+	struct localconf	 local;		/* home/local.conf */
+	struct vl1_trusted_path	 trusted[VL1_MAX_TRUSTED];
+	unsigned int		 ntrusted;
+	struct inetaddr		 blacklist[VL1_MAX_BLACKLIST];
+	unsigned int		 nblacklist;
+	struct vl1d_peer_cache	 peer_cache;
 	struct vl1_node		*node;
 	struct vl1d_sock	 socks[VL1D_MAX_SOCKS];
 	unsigned int		 nsocks;
+	struct udpb_rx		 udp_rx;	/* shared: sockets are read in turn */
 	struct event		*ev_tick;
 	struct event		*ev_sigterm, *ev_sigint, *ev_sigchld;
 	struct ipc		*ipc;
-	struct ipc_listener	*listener;
+	struct ipc_listener	*listener;	/* zt-ctl */
+	struct ipc_listener	*daemons;	/* zt-vl2d, zt-controllerd */
 	struct ipc_conn		*vl2d;		/* NULL unless connected */
 	struct ipc_conn		*ctrld;
 	struct ipc_sync		 keys;		/* to the key holder */
@@ -84,6 +99,17 @@ int64_t	 vl1d_now(struct vl1d_ctx *);
 /* state.c */
 int	 vl1d_load_identity(const char *home, struct identity *);
 int	 vl1d_load_worlds(struct vl1d_ctx *);
+/* one self-signed world file; 0, or -1 with errno (EINVAL: not a world) */
+int	 vl1d_read_world(const char *path, struct world *);
+/* local.conf: ports, binds, trusted paths; fatal on a bad key */
+void	 vl1d_apply_localconf(struct vl1d_ctx *, uint64_t address);
+/* removes moons.d/<id>.moon; 0, or -1 when it could not be removed */
+int	 vl1d_forget_moon(struct vl1d_ctx *, uint64_t id);
+
+/* peercache.c: the engine's identity_learned and identity_lookup */
+int	 vl1d_peer_cache_open(struct vl1d_ctx *);
+void	 vl1d_peer_cache_store(void *, const struct identity *);
+int	 vl1d_peer_cache_lookup(void *, uint64_t, struct identity *);
 
 /* udp.c */
 int	 vl1d_udp_open(struct vl1d_ctx *);

@@ -1,0 +1,63 @@
+#pragma once
+/*
+ * zt-controllerd: the network controller daemon (user zt-ctrl, no
+ * capabilities, no secret key).  One context per process (STYLE.md).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "hex.h"
+#include "ipc.h"
+#include "issue.h"
+#include "sandbox.h"
+#include "signer.h"
+#include "store.h"
+
+struct event;
+struct event_base;
+struct ctrl_http;
+
+struct ctrld_config {
+	const char	*statedir;	/* controller.db, authtoken.secret */
+	const char	*rundir;	/* control sockets */
+	const char	*identity;	/* zt-vl1d's identity.public */
+	const char	*http_addr;	/* loopback unless configured */
+	uint16_t	 http_port;	/* 0: no HTTP listener */
+	const char	*ctl_group;
+};
+
+struct ctrld_ctx {
+	struct ctrld_config	 cfg;
+	uint64_t		 self;		/* controller address */
+	struct event_base	*base;
+	struct ipc		*ipc;
+	struct ipc_listener	*listener;	/* zt-ctl */
+	struct ipc_client	*vl1d;		/* config requests */
+	struct ctrl_store	*store;
+	struct ctrl_api		 api;
+	struct ctrl_http	*http;
+	struct event		*ev_sigterm, *ev_sigint;
+	struct signer		 signer;	/* the key holder */
+	struct ctrld_rate {
+		uint64_t	 member;
+		int64_t		 last;
+	}			 rate[4096];
+	uint64_t		 config_requests;
+	uint64_t		 config_answered;
+	uint64_t		 config_unanswered;
+};
+
+/* control.c: zt-ctl's socket and the link to zt-vl1d */
+int	 ctrld_control_open(struct ctrld_ctx *);
+int	 ctrld_vl1d_open(struct ctrld_ctx *);
+
+/* serve.c: one forwarded NETWORK_CONFIG_REQUEST */
+void	 ctrld_serve_request(struct ctrld_ctx *, uint64_t src,
+	    const uint8_t *pkt, size_t len, const uint8_t *identity,
+	    size_t idlen, int64_t now);
+int64_t	 ctrld_now(void);
+
+/* sandbox.c */
+extern const struct sandbox_policy ctrld_policy;
+void	 ctrld_policy_set_statedir(const char *);

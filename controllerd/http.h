@@ -1,0 +1,24 @@
+#pragma once
+/*
+ * The local HTTP JSON API on libevent's evhttp: a second transport for
+ * the handlers of api.c.  Tokens come only from the X-ZT1-Auth or
+ * Authorization: Bearer headers, never from the URL; no JSONP; header
+ * and body sizes are capped by evhttp itself.
+ */
+#include <stdint.h>
+
+struct event_base;
+struct ctrl_api;
+struct ctrl_http;
+
+#define CTRL_HTTP_HEADERS_MAX	8192
+#define CTRL_HTTP_TIMEOUT_S	30
+
+/*
+ * Listens on addr:port (port 0: any free port, see ctrl_http_port()).
+ * Called before the sandbox: the socket is bound here.  NULL on failure.
+ */
+struct ctrl_http	*ctrl_http_new(struct event_base *, struct ctrl_api *,
+			    const char *addr, uint16_t port);
+uint16_t	 ctrl_http_port(const struct ctrl_http *);
+void		 ctrl_http_free(struct ctrl_http *);

@@ -1,0 +1,325 @@
+/*
+ * zt-controllerd: ZeroTier-compatible network controller.
+ *
+ * Start-up (DESIGN.md "Sandboxes"): parse argv → read the controller's
+ * address from zt-vl1d's identity.public → open the database (a corrupt
+ * one stops here), the default admin token, the control socket, the
+ * HTTP listener, the link to zt-vl1d → warm-up → user zt-ctrl → sandbox
+ * → dispatch.
+ *
+ * The controller's address comes from <vl1d home>/identity.public
+ * (option -I): the public half only, written by zt-vl1d at its first
+ * start and readable by all, so this process never needs a question to
+ * zt-vl1d before it can answer /status.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "ctrld.h"
+#include "file.h"
+#include "http.h"
+#include "identity.h"
+#include "log.h"
+
+#define CTRLD_DEFAULT_HTTP_PORT	9993
+#define CTRLD_DEFAULT_TOKEN	"default"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: zt-controllerd [-d statedir] [-R rundir] "
+	    "[-I identity.public] [-a http-address] [-P http-port] "
+	    "[-l level]\n"
+	    "       zt-controllerd --print-policy\n");
+	exit(2);
+}
+
+int64_t
+ctrld_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+ctrld_parse(struct ctrld_ctx *ctx, int argc, char **argv, bool *print)
+{
+	static const struct option opts[] = {
+		{ "statedir", required_argument, NULL, 'd' },
+		{ "rundir", required_argument, NULL, 'R' },
+		{ "identity", required_argument, NULL, 'I' },
+		{ "http-address", required_argument, NULL, 'a' },
+		{ "http-port", required_argument, NULL, 'P' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "print-policy", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum log_level lvl = LOG_LVL_INFO;
+	char *end;
+	long v;
+	int ch;
+
+	ctx->cfg.statedir = ZT_STATEDIR "/controllerd";
+	ctx->cfg.rundir = ZT_RUNDIR;
+	ctx->cfg.identity = ZT_STATEDIR "/vl1d/identity.public";
+	ctx->cfg.http_addr = "127.0.0.1";
+	ctx->cfg.http_port = CTRLD_DEFAULT_HTTP_PORT;
+	ctx->cfg.ctl_group = "zt";
+	while ((ch = getopt_long(argc, argv, "d:R:I:a:P:l:", opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			ctx->cfg.statedir = optarg;
+			break;
+		case 'R':
+			ctx->cfg.rundir = optarg;
+			break;
+		case 'I':
+			ctx->cfg.identity = optarg;
+			break;
+		case 'a':
+			ctx->cfg.http_addr = optarg;
+			break;
+		case 'P':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 0 || v > 65535)
+				fatalx("bad HTTP port '%s'", optarg);
+			ctx->cfg.http_port = (uint16_t)v;
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &lvl) == -1)
+				fatalx("bad log level '%s'", optarg);
+			break;
+		case 'p':
+			*print = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_setlevel(lvl);
+}
+
+static void
+ctrld_load_address(struct ctrld_ctx *ctx)
+{
+	struct identity id;
+	char *text;
+	size_t len;
+
+	if (file_read(ctx->cfg.identity, 1024, &text, &len) == -1)
+		fatal("cannot read the controller identity %s",
+		    ctx->cfg.identity);
+	text[strcspn(text, "\r\n")] = '\0';
+	memset(&id, 0, sizeof(id));
+	if (identity_from_string(&id, text) == -1)
+		fatalx("%s: not a ZeroTier identity", ctx->cfg.identity);
+	ctx->self = id.address;
+	identity_clear(&id);
+	free(text);
+}
+
+/*
+ * <statedir>/authtoken.secret holds the default admin token (README):
+ * made at first start, and re-registered if the file was replaced.
+ */
+static void
+ctrld_default_token(struct ctrld_ctx *ctx)
+{
+	char path[PATH_MAX], secret[CTRL_TOKEN_LEN + 1], *text = NULL;
+	enum ctrl_scope scope;
+	const char *name;
+	size_t len, i;
+	bool known = false;
+
+	snprintf(path, sizeof(path), "%s/authtoken.secret",
+	    ctx->cfg.statedir);
+	for (i = 0; i < ctx->api.ntokens; i++)
+		if (strcmp(ctx->api.tokens[i].name, CTRLD_DEFAULT_TOKEN) == 0)
+			known = true;
+	if (file_read(path, 256, &text, &len) == 0) {
+		text[strcspn(text, "\r\n")] = '\0';
+		if (ctrl_api_auth(&ctx->api, text, &scope, &name) == 0) {
+			OPENSSL_cleanse(text, len);
+			free(text);
+			return;
+		}
+		if (known && ctx->store->ops->token_delete(ctx->store,
+		    CTRLD_DEFAULT_TOKEN, "local:start-up") == CTRL_STORE_ERR)
+			fatalx("cannot replace the default token");
+		if (ctrl_api_token_set(&ctx->api, CTRLD_DEFAULT_TOKEN,
+		    CTRL_SCOPE_ADMIN, text, "local:start-up") != CTRL_STORE_OK)
+			fatalx("cannot register %s", path);
+		OPENSSL_cleanse(text, len);
+		free(text);
+		return;
+	}
+	if (errno != ENOENT)
+		fatal("%s", path);
+	if (known && ctx->store->ops->token_delete(ctx->store,
+	    CTRLD_DEFAULT_TOKEN, "local:start-up") == CTRL_STORE_ERR)
+		fatalx("cannot replace the default token");
+	if (ctrl_api_token_create(&ctx->api, CTRLD_DEFAULT_TOKEN,
+	    CTRL_SCOPE_ADMIN, "local:start-up", secret) != CTRL_STORE_OK ||
+	    file_write_atomic(path, secret, strlen(secret), 0600) == -1)
+		fatal("cannot create the default token %s", path);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	log_info("default admin token written to %s", path);
+}
+
+static void
+ctrld_open_store(struct ctrld_ctx *ctx)
+{
+	char path[PATH_MAX], err[512];
+
+	if (mkdir(ctx->cfg.statedir, 0700) == -1 && errno != EEXIST)
+		fatal("%s", ctx->cfg.statedir);
+	snprintf(path, sizeof(path), "%s/controller.db", ctx->cfg.statedir);
+	/* a database that cannot be read is never taken as empty */
+	if ((ctx->store = ctrl_store_sqlite_open(path, NULL, err,
+	    sizeof(err))) == NULL)
+		fatalx("cannot open the controller database: %s", err);
+	if (ctrl_api_init(&ctx->api, ctx->store, ctx->self, ctrld_now) == -1)
+		fatalx("cannot read the token table");
+}
+
+/*
+ * Files made by root before the user drop would stay root's: hand them
+ * to the daemon's user so a later start (or SQLite re-creating its WAL)
+ * never meets a file it cannot write.
+ */
+static void
+ctrld_chown_state(struct ctrld_ctx *ctx)
+{
+	static const char *const names[] = { "controller.db",
+	    "controller.db-wal", "controller.db-shm", "authtoken.secret" };
+	char path[PATH_MAX];
+	struct passwd *pw;
+	size_t i;
+
+	if (geteuid() != 0 || (pw = getpwnam(ctrld_policy.user)) == NULL)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", ctx->cfg.statedir,
+		    names[i]);
+		if (chown(path, pw->pw_uid, pw->pw_gid) == -1 &&
+		    errno != ENOENT)
+			fatal("chown %s", path);
+	}
+}
+
+static void
+ctrld_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ctrld_ctx *ctx = arg;
+
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopbreak(ctx->base);
+}
+
+static bool
+ctrld_online(void *arg)
+{
+	struct ctrld_ctx *ctx = arg;
+
+	return ctx->vl1d != NULL && ipc_client_conn(ctx->vl1d) != NULL;
+}
+
+static uid_t
+ctrld_uid_of(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	return pw != NULL ? pw->pw_uid : (uid_t)-1;
+}
+
+static void
+ctrld_setup(struct ctrld_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct ipc_config ic;
+
+	if ((ctx->base = ipc_event_base_new()) == NULL)
+		fatalx("event base");
+	ipc_config_init(&ic, IPC_ROLE_CONTROLLERD);
+	ic.role_uid[IPC_ROLE_VL1D] = ctrld_uid_of("zt-vl1");
+	/* the key holder is zt-vl1d's other half, same user */
+	ic.role_uid[IPC_ROLE_KEYHOLDER] = ctrld_uid_of("zt-vl1");
+	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
+		fatalx("ipc");
+	if (ctrld_control_open(ctx) == -1)
+		fatalx("cannot open the control socket in %s",
+		    ctx->cfg.rundir);
+	if (ctrld_vl1d_open(ctx) == -1)
+		fatalx("cannot set up the link to zt-vl1d");
+	snprintf(path, sizeof(path), "%s/zt-vl1d-keys.sock",
+	    ctx->cfg.rundir);
+	if (signer_init(&ctx->signer, ctx->ipc, path) == -1)
+		fatalx("cannot set up the link to the key holder");
+	ctx->api.hooks.online = ctrld_online;
+	ctx->api.hooks.arg = ctx;
+	if (ctx->cfg.http_port != 0 && (ctx->http = ctrl_http_new(ctx->base,
+	    &ctx->api, ctx->cfg.http_addr, ctx->cfg.http_port)) == NULL)
+		fatalx("cannot open the HTTP API on %s port %u",
+		    ctx->cfg.http_addr, (unsigned int)ctx->cfg.http_port);
+	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, ctrld_signal, ctx);
+	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, ctrld_signal, ctx);
+	if (ctx->ev_sigterm == NULL || ctx->ev_sigint == NULL ||
+	    evsignal_add(ctx->ev_sigterm, NULL) == -1 ||
+	    evsignal_add(ctx->ev_sigint, NULL) == -1)
+		fatalx("events");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctrld_ctx ctx;
+	bool print = false;
+	char a[11];
+
+	memset(&ctx, 0, sizeof(ctx));
+	log_init("zt-controllerd", LOG_LVL_INFO);
+	ctrld_parse(&ctx, argc, argv, &print);
+	/* the policy names the state directory actually used */
+	ctrld_policy_set_statedir(ctx.cfg.statedir);
+	if (print)
+		return sandbox_print_policy(&ctrld_policy, stdout) == 0 ?
+		    0 : 1;
+	ctrld_load_address(&ctx);
+	ctrld_open_store(&ctx);
+	ctrld_default_token(&ctx);
+	ctrld_chown_state(&ctx);
+	ctrld_setup(&ctx);
+	if (sandbox_apply(&ctrld_policy, NULL, NULL) == -1)
+		fatalx("sandbox failed");
+	log_info("controller %s up (HTTP %s port %u)",
+	    zt_address_fmt(ctx.self, a), ctx.http != NULL ?
+	    ctx.cfg.http_addr : "off", (unsigned int)ctx.cfg.http_port);
+	event_base_dispatch(ctx.base);
+
+	ctrl_http_free(ctx.http);
+	signer_free(&ctx.signer);
+	ipc_free(ctx.ipc);
+	ctrl_api_free(&ctx.api);
+	ctrl_store_close(ctx.store);
+	return 0;
+}

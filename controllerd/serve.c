@@ -1,0 +1,250 @@
+/*
+ * Answering members: a NETWORK_CONFIG_REQUEST forwarded by zt-vl1d goes
+ * through the issuance engine (issue.h) with the network and member
+ * objects from the store; the member object it updates is saved (one
+ * transaction) before anything is sent; the credentials and chunks are
+ * signed by zt-vl1d's key holder (signer.h); the packets go back to
+ * zt-vl1d as CTRL_SEND.  The controller never holds a secret key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrld.h"
+#include "log.h"
+
+/* 1.14.1 answers one request per member per second (controller.md §2) */
+#define CTRLD_REQUEST_INTERVAL	1000
+#define CTRLD_RATE_SLOTS	4096
+#define CTRLD_MAX_ALLOCATED	65536
+
+static struct log_drops serve_drops = LOG_DROPS_INIT("config request");
+
+struct ctrld_alloc {
+	struct inetaddr	*ips;
+	size_t		 n, cap;
+	uint64_t	*bridges;
+	size_t		 nb, capb;
+};
+
+/* every IP already assigned in the network, and its active bridges */
+static int
+ctrld_collect(json_t *m, void *arg)
+{
+	struct ctrld_alloc *a = arg;
+	json_t *ips = json_object_get(m, "ipAssignments"), *v;
+	const char *id = json_string_value(json_object_get(m, "id"));
+	uint64_t addr;
+	void *np;
+	size_t i;
+
+	json_array_foreach(ips, i, v) {
+		if (!json_is_string(v) || a->n >= CTRLD_MAX_ALLOCATED)
+			continue;
+		if (a->n == a->cap) {
+			a->cap = a->cap ? a->cap * 2 : 64;
+			if ((np = reallocarray(a->ips, a->cap,
+			    sizeof(*a->ips))) == NULL)
+				return -1;
+			a->ips = np;
+		}
+		if (inetaddr_parse(&a->ips[a->n], json_string_value(v)) == 0)
+			a->n++;
+	}
+	if (json_is_true(json_object_get(m, "activeBridge")) && id != NULL &&
+	    strlen(id) == 10 && hex_parse_u64(id, 10, &addr) == 0) {
+		if (a->nb == a->capb) {
+			a->capb = a->capb ? a->capb * 2 : 16;
+			if ((np = reallocarray(a->bridges, a->capb,
+			    sizeof(*a->bridges))) == NULL)
+				return -1;
+			a->bridges = np;
+		}
+		a->bridges[a->nb++] = addr;
+	}
+	return 0;
+}
+
+/* queues (u40 dest, u8 verb, bytes16 payload) for zt-vl1d */
+static void
+ctrld_send(struct ctrld_ctx *ctx, uint64_t dest, uint8_t verb,
+    const struct wbuf *payload)
+{
+	struct ipc_conn *c = ipc_client_conn(ctx->vl1d);
+	uint8_t buf[16384];
+	struct wbuf w;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	wbuf_put_u40(&w, dest);
+	wbuf_put_u8(&w, verb);
+	ipc_put_bytes16(&w, wbuf_data(payload), wbuf_len(payload));
+	if (c == NULL || wbuf_failed(&w) ||
+	    ipc_send_wbuf(c, IPC_MSG_CTRL_SEND, 0, &w) == -1) {
+		ctx->config_unanswered++;
+		log_drop(&serve_drops, "cannot send to %010llx",
+		    (unsigned long long)dest);
+	}
+}
+
+static void
+ctrld_send_error(struct ctrld_ctx *ctx, struct issue_job *job)
+{
+	uint8_t buf[8192];
+	struct wbuf w;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	wbuf_put_u8(&w, ISSUE_VERB_NETWORK_CONFIG_REQ);
+	wbuf_put_u64(&w, job->packet_id);
+	wbuf_put_u8(&w, issue_error_code(job));
+	if (issue_error_payload(job, &w) == -1)
+		return;
+	ctrld_send(ctx, job->member, ISSUE_VERB_ERROR, &w);
+}
+
+static void
+ctrld_job_signed(void *arg, struct issue_job *job, int status)
+{
+	struct ctrld_ctx *ctx = arg;
+	uint8_t buf[16384];
+	struct wbuf w;
+	uint8_t verb;
+	size_t i;
+
+	if (status == 0) {
+		for (i = 0; i < issue_job_npackets(job); i++) {
+			wbuf_init(&w, buf, sizeof(buf));
+			if (issue_job_packet(job, i, &verb, &w) == 0)
+				ctrld_send(ctx, job->member, verb, &w);
+		}
+		ctx->config_answered++;
+	} else {
+		ctx->config_unanswered++;
+		log_drop(&serve_drops, "the key holder did not sign for "
+		    "%010llx", (unsigned long long)job->member);
+	}
+	issue_job_free(job);
+}
+
+/* 1.14.1's per-member spacing of answers, in a small fixed table */
+static bool
+ctrld_rate_ok(struct ctrld_ctx *ctx, uint64_t member, int64_t now)
+{
+	struct ctrld_rate *r = &ctx->rate[(member ^ member >> 17) %
+	    CTRLD_RATE_SLOTS];
+
+	if (r->member == member && now - r->last < CTRLD_REQUEST_INTERVAL)
+		return false;
+	r->member = member;
+	r->last = now;
+	return true;
+}
+
+static int
+ctrld_issue(struct ctrld_ctx *ctx, const struct identity *member,
+    uint64_t packet_id, const struct netconf_request *req, int64_t now)
+{
+	struct ctrld_alloc a = { 0 };
+	struct issue_params p;
+	struct issue_job *job = NULL;
+	json_t *net = NULL, *mem = NULL;
+	struct dict meta;
+	bool changed;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	if (ctx->store->ops->network_get(ctx->store, req->nwid, &net) ==
+	    CTRL_STORE_ERR ||
+	    ctx->store->ops->member_get(ctx->store, req->nwid,
+	    member->address, &mem) == CTRL_STORE_ERR)
+		goto done;
+	if (net != NULL && ctx->store->ops->member_walk(ctx->store,
+	    req->nwid, ctrld_collect, &a) == CTRL_STORE_ERR)
+		goto done;
+	dict_view(&meta, req->meta, req->meta_len, DICT_CAP_REQ_META);
+	p.controller = ctx->self;
+	p.nwid = req->nwid;
+	p.member = member;
+	p.meta = &meta;
+	p.packet_id = packet_id;
+	p.now = now;
+	p.network = net;
+	p.member_obj = mem;
+	p.allocated = a.ips;
+	p.nallocated = a.n;
+	p.bridges = a.bridges;
+	p.nbridges = a.nb;
+	if (issue_request(&p, &job) == -1)
+		goto done;
+	/* what the member object became is durable before it is used */
+	if (job->member_obj != NULL && job->member_changed &&
+	    ctx->store->ops->member_save(ctx->store, req->nwid,
+	    member->address, job->member_obj, "controller",
+	    "config request", &changed) == CTRL_STORE_ERR)
+		goto done;
+	switch (job->result) {
+	case ISSUE_CONFIG:
+		if (signer_run_job(&ctx->signer, job, ctrld_job_signed,
+		    ctx) == -1)
+			goto done;
+		job = NULL;	/* the signer owns it until the callback */
+		break;
+	case ISSUE_NOT_FOUND:
+	case ISSUE_ACCESS_DENIED:
+	case ISSUE_AUTH_REQUIRED:
+		ctrld_send_error(ctx, job);
+		break;
+	default:
+		break;
+	}
+	rc = 0;
+done:
+	issue_job_free(job);
+	json_decref(net);
+	json_decref(mem);
+	free(a.ips);
+	free(a.bridges);
+	return rc;
+}
+
+void
+ctrld_serve_request(struct ctrld_ctx *ctx, uint64_t src,
+    const uint8_t *pkt, size_t len, const uint8_t *idb, size_t idlen,
+    int64_t now)
+{
+	struct netconf_request req;
+	struct identity id;
+	struct rbuf r;
+
+	ctx->config_requests++;
+	memset(&id, 0, sizeof(id));
+	rbuf_init(&r, idb, idlen);
+	if (len < 28 || identity_deserialize(&id, &r) == -1 ||
+	    id.address != src) {
+		log_drop(&serve_drops, "from %010llx without its identity",
+		    (unsigned long long)src);
+		goto fail;
+	}
+	rbuf_init(&r, pkt + 28, len - 28);
+	if (netconf_request_parse(&req, &r) == -1) {
+		log_drop(&serve_drops, "malformed, from %010llx",
+		    (unsigned long long)src);
+		goto fail;
+	}
+	if (req.nwid >> 24 != ctx->self) {
+		log_drop(&serve_drops, "for another controller's network");
+		goto fail;
+	}
+	if (!ctrld_rate_ok(ctx, src, now))
+		goto fail;
+	/* replies quote the request's id as it was on the wire */
+	if (ctrld_issue(ctx, &id, be64_get(pkt), &req, now) == -1) {
+		log_drop(&serve_drops, "for %016llx from %010llx could not be "
+		    "answered", (unsigned long long)req.nwid,
+		    (unsigned long long)src);
+		goto fail;
+	}
+	identity_clear(&id);
+	return;
+fail:
+	ctx->config_unanswered++;
+	identity_clear(&id);
+}
