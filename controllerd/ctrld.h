@@ -27,6 +27,8 @@ struct ctrld_config {
 	const char	*ctl_group;
 };
 
+#define CTRLD_ONLINE_MAX	1024
+
 struct ctrld_ctx {
 	struct ctrld_config	 cfg;
 	uint64_t		 self;		/* controller address */
@@ -39,6 +41,14 @@ struct ctrld_ctx {
 	struct ctrl_http	*http;
 	struct event		*ev_sigterm, *ev_sigint;
 	struct signer		 signer;	/* the key holder */
+	/* members that asked recently, for pushes and revocations */
+	struct ctrld_member {
+		uint64_t	 nwid;
+		struct identity	 id;
+		int64_t		 last;
+		uint8_t		 meta[1024];
+		size_t		 meta_len;
+	}			 online[CTRLD_ONLINE_MAX];
 	struct ctrld_rate {
 		uint64_t	 member;
 		int64_t		 last;
@@ -52,7 +62,10 @@ struct ctrld_ctx {
 int	 ctrld_control_open(struct ctrld_ctx *);
 int	 ctrld_vl1d_open(struct ctrld_ctx *);
 
-/* serve.c: one forwarded NETWORK_CONFIG_REQUEST */
+/* serve.c: one forwarded NETWORK_CONFIG_REQUEST; pushes on changes */
+void	 ctrld_network_changed(void *, uint64_t nwid);
+void	 ctrld_member_changed(void *, uint64_t nwid, uint64_t mid);
+void	 ctrld_member_revoked(void *, uint64_t nwid, uint64_t mid);
 void	 ctrld_serve_request(struct ctrld_ctx *, uint64_t src,
 	    const uint8_t *pkt, size_t len, const uint8_t *identity,
 	    size_t idlen, int64_t now);

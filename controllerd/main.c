@@ -275,6 +275,9 @@ ctrld_setup(struct ctrld_ctx *ctx)
 	if (signer_init(&ctx->signer, ctx->ipc, path) == -1)
 		fatalx("cannot set up the link to the key holder");
 	ctx->api.hooks.online = ctrld_online;
+	ctx->api.hooks.network_changed = ctrld_network_changed;
+	ctx->api.hooks.member_changed = ctrld_member_changed;
+	ctx->api.hooks.member_revoked = ctrld_member_revoked;
 	ctx->api.hooks.arg = ctx;
 	if (ctx->cfg.http_port != 0 && (ctx->http = ctrl_http_new(ctx->base,
 	    &ctx->api, ctx->cfg.http_addr, ctx->cfg.http_port)) == NULL)

@@ -16,6 +16,8 @@
 #define CTRLD_REQUEST_INTERVAL	1000
 #define CTRLD_RATE_SLOTS	4096
 #define CTRLD_MAX_ALLOCATED	65536
+/* how long after its last request a member counts as online */
+#define CTRLD_ONLINE_WINDOW	(10 * 60 * 1000)
 
 static struct log_drops serve_drops = LOG_DROPS_INIT("config request");
 
@@ -138,6 +140,39 @@ ctrld_rate_ok(struct ctrld_ctx *ctx, uint64_t member, int64_t now)
 	return true;
 }
 
+/*
+ * Members seen asking recently are "online": they get configs pushed
+ * when their network changes, and revocations (controller.md §3).
+ */
+static struct ctrld_member *
+ctrld_online_find(struct ctrld_ctx *ctx, uint64_t nwid, uint64_t member,
+    bool add, int64_t now)
+{
+	struct ctrld_member *m, *slot = NULL;
+	size_t i;
+
+	for (i = 0; i < CTRLD_ONLINE_MAX; i++) {
+		m = &ctx->online[i];
+		if (m->nwid == nwid && m->id.address == member)
+			return m;
+		if (add && (slot == NULL || m->last < slot->last))
+			slot = m;
+	}
+	if (slot == NULL)
+		return NULL;
+	identity_clear(&slot->id);
+	memset(slot, 0, sizeof(*slot));
+	slot->nwid = nwid;
+	slot->last = now;
+	return slot;
+}
+
+static bool
+ctrld_is_online(const struct ctrld_member *m, int64_t now)
+{
+	return m->nwid != 0 && now - m->last < CTRLD_ONLINE_WINDOW;
+}
+
 static int
 ctrld_issue(struct ctrld_ctx *ctx, const struct identity *member,
     uint64_t packet_id, const struct netconf_request *req, int64_t now)
@@ -205,6 +240,111 @@ done:
 	return rc;
 }
 
+static void
+ctrld_remember(struct ctrld_ctx *ctx, const struct identity *id,
+    const struct netconf_request *req, int64_t now)
+{
+	struct ctrld_member *m;
+
+	if ((m = ctrld_online_find(ctx, req->nwid, id->address, true,
+	    now)) == NULL)
+		return;
+	identity_clear(&m->id);
+	if (identity_copy(&m->id, id, false) == -1) {
+		memset(m, 0, sizeof(*m));
+		return;
+	}
+	m->last = now;
+	m->meta_len = req->meta_len < sizeof(m->meta) ? req->meta_len :
+	    sizeof(m->meta);
+	memcpy(m->meta, req->meta, m->meta_len);
+}
+
+/* a fresh config, unasked (NETWORK_CONFIG), to one online member */
+static void
+ctrld_push(struct ctrld_ctx *ctx, struct ctrld_member *m, int64_t now)
+{
+	struct netconf_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.nwid = m->nwid;
+	req.meta = m->meta;
+	req.meta_len = m->meta_len;
+	if (ctrld_issue(ctx, &m->id, 0, &req, now) == -1)
+		log_drop(&serve_drops, "push to %010llx failed",
+		    (unsigned long long)m->id.address);
+}
+
+void
+ctrld_network_changed(void *arg, uint64_t nwid)
+{
+	struct ctrld_ctx *ctx = arg;
+	int64_t now = ctrld_now();
+	size_t i;
+
+	for (i = 0; i < CTRLD_ONLINE_MAX; i++)
+		if (ctx->online[i].nwid == nwid &&
+		    ctrld_is_online(&ctx->online[i], now))
+			ctrld_push(ctx, &ctx->online[i], now);
+}
+
+void
+ctrld_member_changed(void *arg, uint64_t nwid, uint64_t mid)
+{
+	struct ctrld_ctx *ctx = arg;
+	struct ctrld_member *m;
+	int64_t now = ctrld_now();
+
+	if ((m = ctrld_online_find(ctx, nwid, mid, false, now)) != NULL &&
+	    ctrld_is_online(m, now))
+		ctrld_push(ctx, m, now);
+}
+
+static void
+ctrld_revocation_signed(void *arg, struct issue_job *job, int status)
+{
+	struct ctrld_ctx *ctx = arg;
+	int64_t now = ctrld_now();
+	uint8_t buf[16384];
+	struct wbuf w;
+	uint8_t verb;
+	size_t i, k;
+
+	for (k = 0; status == 0 && k < issue_job_npackets(job); k++) {
+		wbuf_init(&w, buf, sizeof(buf));
+		if (issue_job_packet(job, k, &verb, &w) == -1)
+			continue;
+		/* every online member of the network, the revoked one too */
+		for (i = 0; i < CTRLD_ONLINE_MAX; i++)
+			if (ctx->online[i].nwid == job->nwid &&
+			    ctrld_is_online(&ctx->online[i], now))
+				ctrld_send(ctx, ctx->online[i].id.address,
+				    verb, &w);
+	}
+	if (status != 0)
+		log_drop(&serve_drops, "revocation of %010llx not signed",
+		    (unsigned long long)job->member);
+	issue_job_free(job);
+}
+
+void
+ctrld_member_revoked(void *arg, uint64_t nwid, uint64_t mid)
+{
+	struct ctrld_ctx *ctx = arg;
+	struct issue_job *job;
+	uint32_t id;
+
+	arc4random_buf(&id, sizeof(id));
+	if (issue_revoke(nwid, mid, ctrld_now(), id, &job) == -1)
+		return;
+	if (signer_run_job(&ctx->signer, job, ctrld_revocation_signed,
+	    ctx) == -1) {
+		log_drop(&serve_drops, "revocation of %010llx not sent",
+		    (unsigned long long)mid);
+		issue_job_free(job);
+	}
+}
+
 void
 ctrld_serve_request(struct ctrld_ctx *ctx, uint64_t src,
     const uint8_t *pkt, size_t len, const uint8_t *idb, size_t idlen,
@@ -236,6 +376,7 @@ ctrld_serve_request(struct ctrld_ctx *ctx, uint64_t src,
 	if (!ctrld_rate_ok(ctx, src, now))
 		goto fail;
 	/* replies quote the request's id as it was on the wire */
+	ctrld_remember(ctx, &id, &req, now);
 	if (ctrld_issue(ctx, &id, be64_get(pkt), &req, now) == -1) {
 		log_drop(&serve_drops, "for %016llx from %010llx could not be "
 		    "answered", (unsigned long long)req.nwid,

@@ -3,7 +3,10 @@
  * config through zt-vl1d, reassembles and verifies the chunks with
  * common/netconf_chunk.c, decodes the config with common/netconf.c and
  * prints what it got as JSON.
- * usage: config-client SOCKET CONTROLLER-IDENTITY NWID SECONDS
+ * usage: config-client SOCKET CONTROLLER-IDENTITY NWID SECONDS [WATCH]
+ * With WATCH seconds it goes on listening after the first config and
+ * prints every pushed config (NETWORK_CONFIG) and "credentials" for each
+ * NETWORK_CREDENTIALS from the controller.
  * exit: 0 config printed, 3 refused by zt-vl1d, 4 ERROR from the
  * controller (code printed), 5 nothing in time, 2 usage
  */
@@ -44,6 +47,7 @@ config_print(const uint8_t *d, size_t len)
 	    "com", nc->com.nq != 0);
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_SORT_KEYS);
 	printf("\n");
+	fflush(stdout);
 	json_decref(o);
 	netconf_free(nc);
 	return 0;
@@ -66,8 +70,9 @@ main(int argc, char **argv)
 	size_t len, plen, dlen;
 	uint8_t flags;
 	time_t end;
+	int got = 0;
 
-	if (argc != 5 || hex_parse_u64(argv[3], 16, &nwid) == -1)
+	if ((argc != 5 && argc != 6) || hex_parse_u64(argv[3], 16, &nwid) == -1)
 		return 2;
 	memset(&ctrl, 0, sizeof(ctrl));
 	if (identity_from_string(&ctrl, argv[2]) == -1)
@@ -97,12 +102,31 @@ main(int argc, char **argv)
 			    ipc_get_bytes16(&r, 16384, &pkt, &plen) == -1 ||
 			    plen < 28 + 9 || src != ctrl.address)
 				break;
+			if ((pkt[27] & 0x1f) == 0x0a) {
+				printf("credentials\n");
+				fflush(stdout);
+				continue;
+			}
+			/* a pushed config: the chunk is the whole payload */
+			if ((pkt[27] & 0x1f) == 0x0c) {
+				rbuf_init(&c, pkt + 28, plen - 28);
+				if (netconf_chunk_parse(&ch, &c) == 0 &&
+				    netconf_asm_add(&as, &ch, src,
+				    be64_get(pkt), &ctrl, &dict, &dlen, &upd) ==
+				    NETCONF_ASM_DONE && config_print(dict,
+				    dlen) != 0)
+					return 1;
+				continue;
+			}
 			/* OK or ERROR in re NETWORK_CONFIG_REQUEST */
 			if (pkt[28] != 0x0b)
 				continue;
 			if ((pkt[27] & 0x1f) == 0x02) {
 				printf("error %u\n", pkt[28 + 9]);
-				return 4;
+				fflush(stdout);
+				if (!got)
+					return 4;
+				continue;
 			}
 			if ((pkt[27] & 0x1f) != 0x03)
 				continue;
@@ -110,10 +134,16 @@ main(int argc, char **argv)
 			if (netconf_chunk_parse(&ch, &c) == -1)
 				continue;
 			if (netconf_asm_add(&as, &ch, src, be64_get(pkt),
-			    &ctrl, &dict, &dlen, &upd) == NETCONF_ASM_DONE)
-				return config_print(dict, dlen);
+			    &ctrl, &dict, &dlen, &upd) != NETCONF_ASM_DONE)
+				continue;
+			if (config_print(dict, dlen) != 0)
+				return 1;
+			if (argc == 5)
+				return 0;
+			got = 1;
+			end = time(NULL) + atoi(argv[5]);
 		}
 		free(msg);
 	}
-	return 5;
+	return got ? 0 : 5;
 }

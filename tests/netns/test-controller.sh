@@ -86,6 +86,23 @@ assert c["issuedTo"] == sys.argv[3], c
 assert c["name"] == "testnet" and c["com"], c
 assert any(ip.startswith("10.147.17.") for ip in c["ips"]), c
 ' "$tmp/reply" "$nwid" "$alice"
+# pushes: a watching member gets the renamed network's config unasked,
+# then the revocation of its own credentials when deauthorized
+sleep 1.1
+setpriv --reuid=zt-vl2 --regid=zt-vl2 --clear-groups \
+    "$client" "$tmp/run2/zt-vl1d-ipc.sock" "$ctrl_pub" "$nwid" 10 8 \
+    >"$tmp/watch" 2>>"$tmp/client.err" &
+watcher=$!
+pids="$pids $watcher"
+check "the watcher got its first config" \
+    wait_for 10 grep -q testnet "$tmp/watch"
+ctlc controller network update "$nwid" '{"name": "renamed"}' >/dev/null
+check "a changed network is pushed" wait_for 10 grep -q renamed "$tmp/watch"
+ctlc controller member deauthorize "$nwid" "$alice" >/dev/null
+check "deauthorizing pushes a revocation" \
+    wait_for 10 grep -q credentials "$tmp/watch"
+wait "$watcher"
+
 check "the controller runs as zt-ctrl without capabilities" \
     grep -Eq '^CapEff:[[:space:]]+0000000000000000' "/proc/$ctrlpid/status"
 check "the controller is sandboxed" \
@@ -93,6 +110,7 @@ check "the controller is sandboxed" \
 
 if [ "$failed" != 0 ]; then
 	echo "--- reply: $(cat "$tmp/reply")"
+	echo "--- watch: $(cat "$tmp/watch")"
 	for f in log1 log2 logc client.err; do
 		echo "--- $f"
 		tail -n 30 "$tmp/$f"
