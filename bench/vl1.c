@@ -595,6 +595,10 @@ bench_peers(int argc, char **argv)
 		while (bench_now_ns() - wave_t0 < 2100000000ULL)
 			usleep(10000);
 	}
+	/* what each peer costs the engine, duplicate window included */
+	printf("peer_struct_bytes %zu\npeer_dup_window %d\n"
+	    "peer_dup_bytes %zu\n", sizeof(struct vl1_peer), VL1_DUP_WINDOW,
+	    sizeof(((struct vl1_peer *)NULL)->dup));
 	printf("peers_started %zu\npeers_online %zu\npeers_seconds %.1f\n",
 	    done, online,
 	    (double)(bench_now_ns() - t0) / 1e9);

@@ -63,6 +63,15 @@ as_vl2() {	# as_vl2 NS command...: runs as zt-vl2d would
 	    --groups zt "$@"
 }
 
+daemon_sock() {	# daemon_sock INDEX: where zt-vl2d connects
+	if [ -S "$tmp/run$1/zt-vl1d-ipc.sock" ]; then
+		echo "$tmp/run$1/zt-vl1d-ipc.sock"
+	else
+		# a zt-vl1d from before the daemons got their own socket
+		echo "$tmp/run$1/zt-vl1d.sock"
+	fi
+}
+
 keyholder_of() {
 	cat "/proc/$1/task/$1/children" 2>/dev/null | tr -d ' '
 }
@@ -126,7 +135,7 @@ for x in "$pid1 node1" "$kh1 node1-keyholder" "$pid2 node2" \
 done
 
 echo "== VL2 payloads node 2 -> node 1 over IPC, $size bytes, ${send_s} s"
-as_vl2 "${p}1" "$bench" recv "$tmp/run1/zt-vl1d-ipc.sock" $((send_s + 20)) \
+as_vl2 "${p}1" "$bench" recv "$(daemon_sock 1)" $((send_s + 20)) \
     >"$tmp/recv.out" 2>"$tmp/recv.err" &
 rpid=$!
 pids="$pids $rpid"
@@ -141,7 +150,7 @@ if [ -n "${PERF_OUT:-}" ]; then
 		    sleep $((send_s - 2)) >/dev/null 2>&1 &
 	done
 fi
-as_vl2 "${p}2" "$bench" send "$tmp/run2/zt-vl1d-ipc.sock" "$root" "$send_s" \
+as_vl2 "${p}2" "$bench" send "$(daemon_sock 2)" "$root" "$send_s" \
     "$size" >"$tmp/send.out" 2>"$tmp/send.err"
 wait "$rpid"
 t1=$(now_ms)
@@ -228,6 +237,10 @@ for step in 1000 $npeers; do
 	    "in $(field "$tmp/peers.out" peers_seconds) s:" \
 	    "peers $n rss $rss KiB uss $(uss_kib "$pid1") KiB" \
 	    "keyholder rss $(rss_kib "$kh1") KiB"
+	echo "engine peer struct $(field "$tmp/peers.out" peer_struct_bytes)" \
+	    "bytes, of which duplicate window" \
+	    "$(field "$tmp/peers.out" peer_dup_bytes) bytes" \
+	    "(N = $(field "$tmp/peers.out" peer_dup_window) packet ids)"
 	if [ "$n" -gt "$base" ]; then
 		echo "per peer $(( (rss - rss0) * 1024 / (n - base) )) bytes"
 	fi

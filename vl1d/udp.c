@@ -13,8 +13,6 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -7,6 +7,7 @@
  */
 #undef NDEBUG
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,21 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static struct rule rules[RULES_MAX_NETWORK], back[RULES_MAX_NETWORK];
 static uint8_t out[RULES_MAX_NETWORK * RULE_WIRE_MAX];
 static uint8_t again[RULES_MAX_NETWORK * RULE_WIRE_MAX];
+
+/*
+ * The controller's JSON form drops "not" and "or" on actions (1.14.1's
+ * _renderRule writes them only for matches), so an action read with
+ * those bits comes back without them: compare actions by type alone.
+ */
+static bool
+rule_equal_rendered(const struct rule *a, const struct rule *b)
+{
+	struct rule x = *a;
+
+	if (rule_is_action(&x))
+		x.t &= RULE_TYPE_MASK;
+	return rule_equal(&x, b);
+}
 
 static void
 fuzz_json(const uint8_t *data, size_t size)
@@ -36,7 +52,7 @@ fuzz_json(const uint8_t *data, size_t size)
 		    &dropped) == 0);
 		assert(m == n && dropped == 0);
 		for (i = 0; i < n; i++)
-			assert(rule_equal(&rules[i], &back[i]));
+			assert(rule_equal_rendered(&rules[i], &back[i]));
 		json_decref(rendered);
 	}
 	json_decref(j);

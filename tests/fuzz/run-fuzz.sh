@@ -14,6 +14,7 @@ trap 'rm -rf "$scratch"' EXIT
 artifacts=$(dirname "$harness")/fuzz-artifacts/
 mkdir -p "$artifacts"
 # the corpus first, replayed as regression cases, then a timed run
-"$harness" -runs=0 "$corpus"
+"$harness" -runs=0 -error_exitcode=1 "$corpus"
 "$harness" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -print_final_stats=1 -artifact_prefix="$artifacts" "$scratch" "$corpus"

@@ -63,14 +63,14 @@ main(int argc, char **argv)
 	struct dict meta;
 	struct wbuf w, rq;
 	struct rbuf r, c;
-	uint8_t body[4096], req[2048], *msg;
+	uint8_t body[4096], req[2048], *msg = NULL;
 	const uint8_t *pkt, *dict;
 	uint64_t nwid, src, upd;
 	uint16_t type;
 	size_t len, plen, dlen;
 	uint8_t flags;
 	time_t end;
-	int got = 0;
+	int got = 0, rc;
 
 	if ((argc != 5 && argc != 6) || hex_parse_u64(argv[3], 16, &nwid) == -1)
 		return 2;
@@ -114,8 +114,10 @@ main(int argc, char **argv)
 				    netconf_asm_add(&as, &ch, src,
 				    be64_get(pkt), &ctrl, &dict, &dlen, &upd) ==
 				    NETCONF_ASM_DONE && config_print(dict,
-				    dlen) != 0)
-					return 1;
+				    dlen) != 0) {
+					rc = 1;
+					goto out;
+				}
 				continue;
 			}
 			/* OK or ERROR in re NETWORK_CONFIG_REQUEST */
@@ -124,8 +126,10 @@ main(int argc, char **argv)
 			if ((pkt[27] & 0x1f) == 0x02) {
 				printf("error %u\n", pkt[28 + 9]);
 				fflush(stdout);
-				if (!got)
-					return 4;
+				if (!got) {
+					rc = 4;
+					goto out;
+				}
 				continue;
 			}
 			if ((pkt[27] & 0x1f) != 0x03)
@@ -136,14 +140,26 @@ main(int argc, char **argv)
 			if (netconf_asm_add(&as, &ch, src, be64_get(pkt),
 			    &ctrl, &dict, &dlen, &upd) != NETCONF_ASM_DONE)
 				continue;
-			if (config_print(dict, dlen) != 0)
-				return 1;
-			if (argc == 5)
-				return 0;
+			if (config_print(dict, dlen) != 0) {
+				rc = 1;
+				goto out;
+			}
+			if (argc == 5) {
+				rc = 0;
+				goto out;
+			}
 			got = 1;
 			end = time(NULL) + atoi(argv[5]);
 		}
 		free(msg);
+		msg = NULL;
 	}
-	return got ? 0 : 5;
+	rc = got ? 0 : 5;
+out:
+	free(msg);
+	netconf_asm_free(&as);
+	ipc_sync_close(&s);
+	identity_clear(&ctrl);
+	dict_free(&meta);
+	return rc;
 }

@@ -72,7 +72,7 @@ wait_for 10 test -S "$tmp/run3/zt-vl1d.sock"
 
 check "alice reaches the root" wait_for 15 has_path 2 "$root" 198.18.1.1
 check "bob reaches the root" wait_for 15 has_path 3 "$root" 198.18.1.1
-check "the root learned alice's path" wait_for 10 has_path 1 "$alice"
+check "the root learned alice's path" wait_for 20 has_path 1 "$alice"
 check "alice is online" test "$(info_field 2 online)" = true
 check "the root knows it is a root" test "$(info_field 1 root)" = true
 
