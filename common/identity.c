@@ -2,6 +2,7 @@
  * ZeroTier type 0 identities (spec/vl1.md §1, vectors identities.json,
  * agreement.json, signatures.json).
  */
+#include <sys/mman.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,15 +99,36 @@ mhh_compute(uint8_t *scratch, const uint8_t pub[64], uint8_t d[64])
 	salsa20_wipe(&s);
 }
 
+/*
+ * The 2 MiB scratch is mapped and unmapped directly: through malloc a
+ * freed block this size raises glibc's mmap threshold, and later ones
+ * then stay on the heap, resident, for the life of a daemon.
+ */
+static uint8_t *
+mhh_scratch_new(void)
+{
+	void *p = mmap(NULL, MHH_SCRATCH, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+mhh_scratch_free(uint8_t *p)
+{
+	if (p != NULL)
+		munmap(p, MHH_SCRATCH);
+}
+
 int
 identity_memory_hard_hash(const uint8_t pub[64], uint8_t out[64])
 {
 	uint8_t *scratch;
 
-	if ((scratch = malloc(MHH_SCRATCH)) == NULL)
+	if ((scratch = mhh_scratch_new()) == NULL)
 		return -1;
 	mhh_compute(scratch, pub, out);
-	free(scratch);
+	mhh_scratch_free(scratch);
 	return 0;
 }
 
@@ -121,7 +143,7 @@ identity_hasher_new(void)
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	if ((h->scratch = malloc(MHH_SCRATCH)) == NULL) {
+	if ((h->scratch = mhh_scratch_new()) == NULL) {
 		free(h);
 		return NULL;
 	}
@@ -133,7 +155,7 @@ identity_hasher_free(struct identity_hasher *h)
 {
 	if (h == NULL)
 		return;
-	free(h->scratch);
+	mhh_scratch_free(h->scratch);
 	free(h);
 }
 
@@ -185,7 +207,7 @@ identity_generate_with(struct identity *id,
 	uint64_t addr;
 
 	memset(id, 0, sizeof(*id));
-	if ((scratch = malloc(MHH_SCRATCH)) == NULL)
+	if ((scratch = mhh_scratch_new()) == NULL)
 		goto fail;
 	if ((priv = secmem_alloc(C25519_PRIVATE_LEN)) == NULL)
 		goto fail;
@@ -201,7 +223,7 @@ identity_generate_with(struct identity *id,
 		if (!zt_address_reserved(addr))
 			break;
 	}
-	free(scratch);
+	mhh_scratch_free(scratch);
 	id->address = addr;
 	memcpy(id->pub, pub, sizeof(id->pub));
 	id->priv = priv;
@@ -209,7 +231,7 @@ identity_generate_with(struct identity *id,
 		*attempts = n;
 	return 0;
 fail:
-	free(scratch);
+	mhh_scratch_free(scratch);
 	secmem_free(priv, C25519_PRIVATE_LEN);
 	if (attempts != NULL)
 		*attempts = n;
