@@ -280,6 +280,28 @@ vl1_serialize_worlds_for(struct vl1_node *n, uint64_t planet_id,
 }
 
 struct vl1_peer *
+vl1_learn_peer_key(struct vl1_node *n, const struct identity *id,
+    const uint8_t key[ZT_AGREED_KEY_LEN], int64_t now)
+{
+	struct vl1_peer *p;
+
+	if ((p = vl1_peers_get(&n->peers, id->address)) != NULL)
+		return p;
+	if ((p = vl1_peers_add(&n->peers, id, key)) != NULL &&
+	    (p->armor = armor_key_new(key)) == NULL) {
+		vl1_peers_remove(&n->peers, id->address);
+		p = NULL;
+	}
+	if (p != NULL) {
+		p->created = now;
+		n->st.identities_learned++;
+		if (n->io.identity_learned != NULL)
+			n->io.identity_learned(n->io.arg, &p->id);
+	}
+	return p;
+}
+
+struct vl1_peer *
 vl1_learn_peer(struct vl1_node *n, const struct identity *id, int64_t now)
 {
 	uint8_t key[ZT_AGREED_KEY_LEN];
@@ -289,18 +311,8 @@ vl1_learn_peer(struct vl1_node *n, const struct identity *id, int64_t now)
 		return p;
 	if (n->io.agree(n->io.arg, id, key) == -1)
 		return NULL;
-	if ((p = vl1_peers_add(&n->peers, id, key)) != NULL &&
-	    (p->armor = armor_key_new(key)) == NULL) {
-		vl1_peers_remove(&n->peers, id->address);
-		p = NULL;
-	}
+	p = vl1_learn_peer_key(n, id, key, now);
 	OPENSSL_cleanse(key, sizeof(key));
-	if (p != NULL) {
-		p->created = now;
-		n->st.identities_learned++;
-		if (n->io.identity_learned != NULL)
-			n->io.identity_learned(n->io.arg, &p->id);
-	}
 	return p;
 }
 

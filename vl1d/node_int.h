@@ -38,6 +38,10 @@ void	 vl1_unpark(struct vl1_node *, uint64_t addr, int64_t now);
 /* adds a peer for a validated identity; derives its key */
 struct vl1_peer	*vl1_learn_peer(struct vl1_node *, const struct identity *,
 		    int64_t now);
+/* the same with a key already agreed (a HELLO just verified with it) */
+struct vl1_peer	*vl1_learn_peer_key(struct vl1_node *,
+		    const struct identity *, const uint8_t[ZT_AGREED_KEY_LEN],
+		    int64_t now);
 bool	 vl1_path_allowed(struct vl1_node *, struct vl1_peer *,
 	    const struct inetaddr *);
 /* a world from an OK(HELLO): applied if it replaces ours */

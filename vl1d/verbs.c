@@ -182,7 +182,9 @@ vl1_hello_in(struct vl1_node *n, struct vl1_peer *p, int sock,
 			    inetaddr_fmt(from, (char[INETADDR_STRLEN]){ 0 }));
 			goto done;
 		}
-		if ((p = vl1_learn_peer(n, &id, now)) == NULL)
+		/* the key the HELLO was just verified with: no second
+		 * agreement from the key holder */
+		if ((p = vl1_learn_peer_key(n, &id, key, now)) == NULL)
 			goto done;
 	} else if (!authed && armor_dearmor(pkt, len, p->armor) == -1) {
 		n->st.rx_bad_mac++;
