@@ -37,7 +37,9 @@ peers_json() {	# peers_json INDEX
 	"$ctl" -R "$tmp/run$1" -j peers 2>/dev/null
 }
 
-# has_path INDEX ADDRESS [IP]: the node has a live direct path to ADDRESS
+# has_path INDEX ADDRESS [IP]: the node has an unexpired direct path to
+# ADDRESS (a root hears nothing from a leaf for minutes after the first
+# exchange, so "alive" would be the wrong question)
 has_path() {
 	peers_json "$1" | python3 -c 'import json, sys
 peers = json.load(sys.stdin)
@@ -45,7 +47,7 @@ want = sys.argv[1]; ip = sys.argv[2] if len(sys.argv) > 2 else ""
 for p in peers:
     if p["address"] == want:
         for x in p["paths"]:
-            if x["active"] and x["address"].startswith(ip):
+            if not x["expired"] and x["address"].startswith(ip):
                 sys.exit(0)
 sys.exit(1)' "$2" "${3:-}"
 }
