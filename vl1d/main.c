@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "file.h"
+#include "notify.h"
 #include "log.h"
 #include "vl1d.h"
 
@@ -139,6 +140,29 @@ vl1d_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+vl1d_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	/* pinged from the event loop: a stuck loop is restarted */
+	notify_send("WATCHDOG=1");
+}
+
+static void
+vl1d_watchdog_start(struct vl1d_ctx *ctx)
+{
+	uint64_t usec = notify_watchdog_usec() / 2;
+	struct timeval tv;
+
+	if (usec == 0)
+		return;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((ctx->ev_watchdog = event_new(ctx->base, -1, EV_PERSIST,
+	    vl1d_watchdog, ctx)) == NULL || event_add(ctx->ev_watchdog,
+	    &tv) == -1)
+		fatalx("watchdog timer");
+}
+
+static void
 vl1d_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct vl1d_ctx *ctx = arg;
@@ -153,6 +177,7 @@ vl1d_signal(evutil_socket_t sig, short what, void *arg)
 		exit(1);
 	}
 	log_info("stopping on signal %d", (int)sig);
+	notify_send("STOPPING=1");
 	event_base_loopbreak(ctx->base);
 }
 
@@ -282,6 +307,9 @@ vl1d_setup(struct vl1d_ctx *ctx)
 
 	if ((ctx->base = ipc_event_base_new()) == NULL)
 		fatalx("event base");
+	/* the service manager's socket: socket() is gone after the sandbox */
+	if (notify_open() == -1)
+		log_warnx("readiness and watchdog notifications are off");
 	ipc_config_init(&ic, IPC_ROLE_VL1D);
 	ic.role_uid[IPC_ROLE_VL2D] = vl1d_uid_of("zt-vl2");
 	ic.role_uid[IPC_ROLE_CONTROLLERD] = vl1d_uid_of("zt-ctrl");
@@ -363,6 +391,9 @@ main(int argc, char **argv)
 		fatal("listen as %s", vl1d_policy.user);
 	log_info("node %s up on port %u (%u sockets)",
 	    zt_address_fmt(ctx.id.address, a), ctx.cfg.port, ctx.nsocks);
+	/* ready only now: sockets open, sandbox on, about to serve */
+	notify_send("READY=1");
+	vl1d_watchdog_start(&ctx);
 	event_active(ctx.ev_tick, EV_TIMEOUT, 0);
 	event_base_dispatch(ctx.base);
 

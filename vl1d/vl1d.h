@@ -77,6 +77,7 @@ struct vl1d_ctx {
 	unsigned int		 nsocks;
 	struct udpb_rx		 udp_rx;	/* shared: sockets are read in turn */
 	struct event		*ev_tick;
+	struct event		*ev_watchdog;	/* systemd WatchdogSec= */
 	struct event		*ev_sigterm, *ev_sigint, *ev_sigchld;
 	struct ipc		*ipc;
 	struct ipc_listener	*listener;	/* zt-ctl */

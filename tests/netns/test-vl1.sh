@@ -20,14 +20,15 @@ chmod 755 "$tmp"
 "$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
     "$(identity controller public)@198.18.1.1/9993" >/dev/null || exit 1
 
-start() {	# start INDEX NAME
+start() {	# start INDEX NAME [VAR=VALUE...]
 	h=$tmp/home$1
 	mkdir -p "$h" "$tmp/run$1"
 	identity "$2" >"$h/identity.secret"
 	cp "$tmp/planet" "$h/planet"
 	chown -R zt-vl1 "$h"
 	chmod 700 "$h"
-	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
+	# shellcheck disable=SC2086
+	env ${3:-} ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
 	    -b "198.18.$1.1/9993" -l debug 2>"$tmp/log$1" &
 	pids="$pids $!"
 	eval "pid$1=$!"
@@ -67,9 +68,25 @@ print([v["address"] for v in json.load(open(sys.argv[1]))["valid"]
 alice=$(identity alice address)
 bob=$(identity bob address)
 
+# node 3 also speaks the service manager's protocol to a stand-in
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(1)
+end = time.time() + 60
+with open(sys.argv[2], "w") as f:
+    while time.time() < end:
+        try:
+            f.write(s.recv(512).decode() + "\n")
+            f.flush()
+        except socket.timeout:
+            pass' "$tmp/notify" "$tmp/notified" &
+pids="$pids $!"
+wait_for 10 test -S "$tmp/notify"
+
 start 1 controller
 start 2 alice
-start 3 bob
+start 3 bob "NOTIFY_SOCKET=$tmp/notify WATCHDOG_USEC=400000"
 wait_for 10 test -S "$tmp/run3/zt-vl1d.sock"
 
 check "alice reaches the root" wait_for 15 has_path 2 "$root" 198.18.1.1
@@ -77,6 +94,10 @@ check "bob reaches the root" wait_for 15 has_path 3 "$root" 198.18.1.1
 check "the root learned alice's path" wait_for 20 has_path 1 "$alice"
 check "alice is online" test "$(info_field 2 online)" = true
 check "the root knows it is a root" test "$(info_field 1 root)" = true
+check "READY=1 sent to the service manager" \
+    wait_for 10 grep -qx READY=1 "$tmp/notified"
+check "watchdog pings from the event loop" \
+    wait_for 10 grep -qx WATCHDOG=1 "$tmp/notified"
 
 # alice -> bob: unknown to alice, found through the root, then direct
 check "ping accepted" "$ctl" -R "$tmp/run2" ping "$bob"
