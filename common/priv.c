@@ -25,6 +25,14 @@
 /* more groups than this means the process is not what we started */
 #define PRIV_MAX_GROUPS	4096
 
+uid_t
+priv_role_uid(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	return pw != NULL ? pw->pw_uid : (uid_t)-1;
+}
+
 int
 priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid)
 {

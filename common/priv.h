@@ -11,6 +11,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * The uid of a daemon's user, for the IPC role table; (uid_t)-1 (no one)
+ * when the user does not exist, so that role is refused to everybody.
+ */
+uid_t	 priv_role_uid(const char *user);
 /* resolves a user and a group name; -1 (logged) if either is unknown */
 int	 priv_lookup(const char *user, const char *group, uid_t *, gid_t *);
 

@@ -34,6 +34,7 @@
 #include "http.h"
 #include "identity.h"
 #include "log.h"
+#include "priv.h"
 
 #define CTRLD_DEFAULT_HTTP_PORT	9993
 #define CTRLD_DEFAULT_TOKEN	"default"
@@ -243,14 +244,6 @@ ctrld_online(void *arg)
 	return ctx->vl1d != NULL && ipc_client_conn(ctx->vl1d) != NULL;
 }
 
-static uid_t
-ctrld_uid_of(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	return pw != NULL ? pw->pw_uid : (uid_t)-1;
-}
-
 static void
 ctrld_setup(struct ctrld_ctx *ctx)
 {
@@ -260,9 +253,9 @@ ctrld_setup(struct ctrld_ctx *ctx)
 	if ((ctx->base = ipc_event_base_new()) == NULL)
 		fatalx("event base");
 	ipc_config_init(&ic, IPC_ROLE_CONTROLLERD);
-	ic.role_uid[IPC_ROLE_VL1D] = ctrld_uid_of("zt-vl1");
+	ic.role_uid[IPC_ROLE_VL1D] = priv_role_uid("zt-vl1");
 	/* the key holder is zt-vl1d's other half, same user */
-	ic.role_uid[IPC_ROLE_KEYHOLDER] = ctrld_uid_of("zt-vl1");
+	ic.role_uid[IPC_ROLE_KEYHOLDER] = priv_role_uid("zt-vl1");
 	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
 		fatalx("ipc");
 	if (ctrld_control_open(ctx) == -1)

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "priv.h"
 #include "notify.h"
 #include "tapd.h"
 
@@ -115,14 +116,6 @@ tapd_watchdog(evutil_socket_t fd, short what, void *arg)
 	notify_send("WATCHDOG=1");
 }
 
-static uid_t
-tapd_uid_of(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	return pw != NULL ? pw->pw_uid : (uid_t)-1;
-}
-
 static void
 tapd_setup(struct tapd_ctx *ctx)
 {
@@ -146,7 +139,7 @@ tapd_setup(struct tapd_ctx *ctx)
 	if ((ctx->base = ipc_event_base_new()) == NULL)
 		fatalx("event base");
 	ipc_config_init(&ic, IPC_ROLE_TAPD);
-	ctx->vl2_uid = tapd_uid_of("zt-vl2");
+	ctx->vl2_uid = priv_role_uid("zt-vl2");
 	ic.role_uid[IPC_ROLE_VL2D] = ctx->vl2_uid;
 	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
 		fatalx("ipc");

@@ -29,6 +29,7 @@
 #include "file.h"
 #include "notify.h"
 #include "log.h"
+#include "priv.h"
 #include "vl1d.h"
 
 static void
@@ -181,14 +182,6 @@ vl1d_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(ctx->base);
 }
 
-static uid_t
-vl1d_uid_of(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	return pw != NULL ? pw->pw_uid : (uid_t)-1;
-}
-
 static void
 vl1d_parse(struct vl1d_ctx *ctx, int argc, char **argv, bool *print)
 {
@@ -311,8 +304,8 @@ vl1d_setup(struct vl1d_ctx *ctx)
 	if (notify_open() == -1)
 		log_warnx("readiness and watchdog notifications are off");
 	ipc_config_init(&ic, IPC_ROLE_VL1D);
-	ic.role_uid[IPC_ROLE_VL2D] = vl1d_uid_of("zt-vl2");
-	ic.role_uid[IPC_ROLE_CONTROLLERD] = vl1d_uid_of("zt-ctrl");
+	ic.role_uid[IPC_ROLE_VL2D] = priv_role_uid("zt-vl2");
+	ic.role_uid[IPC_ROLE_CONTROLLERD] = priv_role_uid("zt-ctrl");
 	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
 		fatalx("ipc");
 	if (vl1d_udp_open(ctx) == -1)
