@@ -219,6 +219,12 @@ int
 dict_add_i64(struct dict *d, const char *key, int64_t v)
 {
 	/* 1.14.1 writes '-' before the digits, then returns past it */
+	/*
+	 * The magnitude of INT64_MIN does not fit: readers (ours and
+	 * ZeroTier's strtoll) saturate it to INT64_MAX, so write that.
+	 */
+	if (v == INT64_MIN)
+		return dict_add_u64(d, key, (uint64_t)INT64_MAX);
 	if (v < 0)
 		return dict_add_u64(d, key, 0 - (uint64_t)v);
 	return dict_add_u64(d, key, (uint64_t)v);

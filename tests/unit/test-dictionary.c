@@ -348,6 +348,17 @@ test_parse_hex(void)
 	{
 		struct dict d;
 
+		/* INT64_MIN is written as what a reader makes of it */
+		dict_init(&d, 1000);
+		CHECK(dict_add_i64(&d, "m", INT64_MIN) == 0);
+		CHECK(dict_add_i64(&d, "n", -42) == 0);
+		CHECK(dict_get_i64(&d, "m", 0) == INT64_MAX);
+		CHECK(dict_get_i64(&d, "n", 0) == 42);
+		dict_free(&d);
+	}
+	{
+		struct dict d;
+
 		/* getUI reads at most 127 bytes: spaces push digits out */
 		char v[200];
 
