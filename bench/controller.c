@@ -1,16 +1,21 @@
 /*
  * bench-controller: zt-controllerd's store and HTTP API.  Figures:
- * the time to create 10,000 members through the HTTP API (one request,
- * one synced transaction each), and the server's resident memory with
+ * the time to create 10,000 members through the HTTP API from 64
+ * keep-alive clients (requests of one loop turn share a synced commit),
+ * the same one request at a time, and the server's resident memory with
  * 100,000 members in one network while it serves their full lists.
  * Run by hand: bench-controller [dir] (default: a new directory in /tmp).
+ * bench-controller config ...: config requests per second
+ * (controller_config.c).
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "bench_ctrl.h"
 #include "http.h"
 #include "log.h"
 #include "objects.h"
@@ -31,6 +37,8 @@
 #define BENCH_CREATE	10000
 #define BENCH_TOTAL	100000
 #define BENCH_BATCH	5000
+#define BENCH_CLIENTS	64
+#define BENCH_SERIAL	200
 
 static int64_t
 bench_clock(void)
@@ -109,6 +117,9 @@ bench_serve(const char *dir, int fd)
 	uint16_t port;
 
 	bench_open(dir, &api);
+	/* as zt-controllerd runs it: one synced commit per loop turn */
+	if (ctrl_api_group_commit(&api, base) == -1)
+		fatalx("group commit");
 	if ((h = ctrl_http_new(base, &api, "127.0.0.1", 0)) == NULL)
 		fatalx("http");
 	port = ctrl_http_port(h);
@@ -154,6 +165,141 @@ bench_http(const char *method, const char *path, const char *body,
 	return status;
 }
 
+/*
+ * BENCH_CLIENTS keep-alive connections, each with one request in
+ * flight, as UIs and scripts drive the API: member i is created by a
+ * POST on whichever connection is free.  Returns the failures.
+ */
+struct bench_conn {
+	int		 fd;
+	char		 in[8192];
+	size_t		 inlen;
+	bool		 busy;
+};
+
+static int
+bench_conn_open(void)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(bench_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fatal("connect");
+	return fd;
+}
+
+static void
+bench_conn_post(struct bench_conn *c, unsigned int i)
+{
+	static const char body[] = "{\"authorized\":true}";
+	char req[512];
+	int n;
+
+	n = snprintf(req, sizeof(req), "POST /controller/network/%016llx/"
+	    "member/%010llx HTTP/1.1\r\nHost: l\r\nX-ZT1-Auth: %s\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", (unsigned long long)BENCH_NWID,
+	    (unsigned long long)(0x200000000ULL + i), BENCH_TOKEN,
+	    sizeof(body) - 1, body);
+	if (write(c->fd, req, (size_t)n) != n)
+		fatal("write");
+	c->busy = true;
+	c->inlen = 0;
+}
+
+/* a complete response in c->in: its status, else 0 */
+static int
+bench_conn_done(struct bench_conn *c)
+{
+	char *end, *cl;
+	size_t hlen, blen;
+	int status;
+
+	c->in[c->inlen] = '\0';
+	if ((end = strstr(c->in, "\r\n\r\n")) == NULL)
+		return 0;
+	hlen = (size_t)(end - c->in) + 4;
+	if ((cl = strstr(c->in, "Content-Length:")) == NULL || cl > end)
+		fatalx("response without Content-Length");
+	blen = strtoul(cl + 15, NULL, 10);
+	if (c->inlen < hlen + blen)
+		return 0;
+	if (c->inlen > hlen + blen)
+		fatalx("more than one response");
+	if (sscanf(c->in, "HTTP/1.%*d %d", &status) != 1)
+		fatalx("bad status line");
+	return status;
+}
+
+static unsigned int
+bench_create_concurrent(unsigned int total, unsigned int nconn)
+{
+	struct bench_conn *c = calloc(nconn, sizeof(*c));
+	struct pollfd *p = calloc(nconn, sizeof(*p));
+	unsigned int next = 0, done = 0, failed = 0, k;
+	ssize_t n;
+	int status;
+
+	if (c == NULL || p == NULL)
+		fatal("calloc");
+	for (k = 0; k < nconn; k++) {
+		c[k].fd = bench_conn_open();
+		p[k].fd = c[k].fd;
+		p[k].events = POLLIN;
+		if (next < total)
+			bench_conn_post(&c[k], next++);
+	}
+	while (done < total) {
+		if (poll(p, nconn, 10000) <= 0)
+			fatalx("server stalled");
+		for (k = 0; k < nconn; k++) {
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(c[k].fd, c[k].in + c[k].inlen,
+			    sizeof(c[k].in) - 1 - c[k].inlen);
+			if (n <= 0)
+				fatalx("connection %u closed", k);
+			c[k].inlen += (size_t)n;
+			if ((status = bench_conn_done(&c[k])) == 0)
+				continue;
+			if (status != 200)
+				failed++;
+			done++;
+			c[k].busy = false;
+			if (next < total)
+				bench_conn_post(&c[k], next++);
+		}
+	}
+	for (k = 0; k < nconn; k++)
+		close(c[k].fd);
+	free(c);
+	free(p);
+	return failed;
+}
+
+/* CPU seconds (user + system) of a process so far */
+static double
+bench_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%lu %lu", &ut, &st);
+	fclose(f);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static long
 bench_rss_kb(pid_t pid, const char *field)
 {
@@ -179,14 +325,16 @@ main(int argc, char **argv)
 	unsigned int i;
 	int pfd[2], status;
 	size_t len;
-	double t0, t1;
+	double t0, t1, c0, c1;
 	pid_t pid;
 
 	log_init("bench-controller", LOG_LVL_WARN);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "config") == 0)
+		return bench_config(argc, argv);
 	if (dir == NULL)
 		fatal("mkdtemp");
-	bench_preload(dir, BENCH_TOTAL - BENCH_CREATE);
+	bench_preload(dir, BENCH_TOTAL - BENCH_CREATE - BENCH_SERIAL);
 	if (pipe(pfd) == -1)
 		fatal("pipe");
 	if ((pid = fork()) == 0) {
@@ -198,21 +346,33 @@ main(int argc, char **argv)
 	    sizeof(bench_port))
 		fatalx("server did not start");
 	printf("server RSS with %u members stored: %ld kB\n",
-	    BENCH_TOTAL - BENCH_CREATE, bench_rss_kb(pid, "VmRSS"));
+	    BENCH_TOTAL - BENCH_CREATE - BENCH_SERIAL,
+	    bench_rss_kb(pid, "VmRSS"));
 	t0 = bench_secs();
-	for (i = 0; i < BENCH_CREATE; i++) {
+	c0 = bench_cpu(pid);
+	if ((i = bench_create_concurrent(BENCH_CREATE, BENCH_CLIENTS)) != 0)
+		fatalx("%u member creates failed", i);
+	t1 = bench_secs();
+	c1 = bench_cpu(pid);
+	printf("create %u members through HTTP, %u keep-alive clients: "
+	    "%.2f s (%.0f per second; target <= 3 s); server CPU %.2f s "
+	    "(%.0f us per create)\n", BENCH_CREATE, BENCH_CLIENTS, t1 - t0,
+	    BENCH_CREATE / (t1 - t0), c1 - c0, (c1 - c0) * 1e6 /
+	    BENCH_CREATE);
+	/* one client, one request at a time: a commit each */
+	t0 = bench_secs();
+	for (i = 0; i < BENCH_SERIAL; i++) {
 		snprintf(path, sizeof(path),
 		    "/controller/network/%016llx/member/%010llx",
 		    (unsigned long long)BENCH_NWID,
-		    (unsigned long long)(0x200000000ULL + i));
+		    (unsigned long long)(0x300000000ULL + i));
 		if (bench_http("POST", path, "{\"authorized\":true}", &len) !=
 		    200)
 			fatalx("member create %u failed", i);
 	}
 	t1 = bench_secs();
-	printf("create %u members through HTTP: %.2f s (%.0f per second, "
-	    "each one synced transaction)\n", BENCH_CREATE, t1 - t0,
-	    BENCH_CREATE / (t1 - t0));
+	printf("create %u members one at a time: %.2f s (%.1f ms each)\n",
+	    BENCH_SERIAL, t1 - t0, (t1 - t0) * 1000 / BENCH_SERIAL);
 	snprintf(path, sizeof(path), "/controller/network/%016llx/member",
 	    (unsigned long long)BENCH_NWID);
 	t0 = bench_secs();

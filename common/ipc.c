@@ -22,6 +22,12 @@
 
 /* frames read per wake-up, so one busy peer cannot starve the others */
 #define IPC_READ_BURST		32
+/*
+ * A batched connection (ipc_conn_set_batch) reads until its socket is
+ * empty: this bounds a wake-up only against a peer that writes as fast
+ * as it is read.
+ */
+#define IPC_BATCH_DRAIN_MAX	4096
 /* pause after accept() ran out of descriptors */
 #define IPC_ACCEPT_PAUSE_MS	1000
 /*
@@ -39,6 +45,22 @@ struct ipc_frame {
 };
 
 TAILQ_HEAD(ipc_frameq, ipc_frame);
+
+union ipc_cmsgbuf {
+	struct cmsghdr	 hdr;
+	uint8_t		 buf[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
+};
+
+/* recvmmsg / sendmmsg state of a batched connection */
+struct ipc_batch {
+	struct mmsghdr		 rx[IPC_BATCH_MAX];
+	struct iovec		 rx_iov[IPC_BATCH_MAX];
+	union ipc_cmsgbuf	 rx_cmsg[IPC_BATCH_MAX];
+	struct mmsghdr		 tx[IPC_BATCH_MAX];
+	struct iovec		 tx_iov[IPC_BATCH_MAX];
+	union ipc_cmsgbuf	 tx_cmsg[IPC_BATCH_MAX];
+	uint8_t			*rxbuf;		/* n * IPC_FRAME_MAX */
+};
 
 struct ipc_conn {
 	LIST_ENTRY(ipc_conn)	 entry;
@@ -59,6 +81,10 @@ struct ipc_conn {
 	bool			 dead;
 	bool			 reading;
 	bool			 above_high;
+	bool			 corked;
+	bool			 in_batch;	/* its buffers in use */
+	unsigned int		 batch;		/* frames per syscall */
+	struct ipc_batch	*bt;		/* when batch > 1 */
 	enum ipc_err		 reason;
 	uint64_t		 malformed;
 	uint32_t		 next_id;
@@ -215,6 +241,10 @@ ipc_conn_destroy(struct ipc_conn *c, bool notify)
 		ipc_frame_free(f);
 	}
 	ipc_reasm_clear(&c->reasm);
+	if (c->bt != NULL) {
+		free(c->bt->rxbuf);
+		free(c->bt);
+	}
 	free(c);
 }
 
@@ -380,21 +410,48 @@ ipc_cmsg_fds(struct msghdr *mh, struct ipc_msg *msg)
 	return e;
 }
 
-/* reads one frame; -1 when there is nothing more to read now */
+/* one received frame of n bytes, its control data in mh; -1: conn ended */
 static int
-ipc_conn_read_one(struct ipc_conn *c)
+ipc_conn_input(struct ipc_conn *c, const uint8_t *buf, size_t n,
+    struct msghdr *mh)
 {
-	union {
-		struct cmsghdr	 hdr;
-		uint8_t		 buf[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
-	} cmsg;
-	struct ipc *ipc = c->ipc;
-	struct iovec iov = { ipc->rxbuf, IPC_FRAME_MAX };
-	struct msghdr mh;
 	struct ipc_msg msg;
 	struct ipc_hdr h;
 	struct rbuf body;
 	enum ipc_err e;
+
+	memset(&msg, 0, sizeof(msg));
+	/* a SEQPACKET peer that hung up; an empty frame is no frame either */
+	if (n == 0) {
+		ipc_conn_fail(c, IPC_E_EOF);
+		return -1;
+	}
+	e = ipc_cmsg_fds(mh, &msg);
+	/* the kernel cut the frame or its fds: never act on a part */
+	if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		e = IPC_E_TRUNC;
+	if (e == IPC_OK)
+		e = ipc_frame_parse(buf, n, msg.nfds,
+		    c->up ? c->peer : IPC_ROLE_NONE, c->ipc->cfg.self, &h,
+		    &body);
+	if (e != IPC_OK) {
+		ipc_close_fds(msg.fds, msg.nfds);
+		ipc_conn_drop(c, e, n >= 2 ? be16_get(buf) : 0);
+		return -1;
+	}
+	ipc_conn_dispatch(c, &h, &body, &msg);
+	ipc_close_fds(msg.fds, msg.nfds);
+	return c->dead ? -1 : 0;
+}
+
+/* reads one frame; -1 when there is nothing more to read now */
+static int
+ipc_conn_read_one(struct ipc_conn *c)
+{
+	union ipc_cmsgbuf cmsg;
+	struct ipc *ipc = c->ipc;
+	struct iovec iov = { ipc->rxbuf, IPC_FRAME_MAX };
+	struct msghdr mh;
 	ssize_t n;
 
 	memset(&mh, 0, sizeof(mh));
@@ -402,7 +459,6 @@ ipc_conn_read_one(struct ipc_conn *c)
 	mh.msg_iovlen = 1;
 	mh.msg_control = cmsg.buf;
 	mh.msg_controllen = sizeof(cmsg.buf);
-	memset(&msg, 0, sizeof(msg));
 	if ((n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return -1;
@@ -410,26 +466,71 @@ ipc_conn_read_one(struct ipc_conn *c)
 		ipc_conn_fail(c, IPC_E_IO);
 		return -1;
 	}
-	/* a SEQPACKET peer that hung up; an empty frame is no frame either */
-	if (n == 0) {
-		ipc_conn_fail(c, IPC_E_EOF);
-		return -1;
-	}
-	e = ipc_cmsg_fds(&mh, &msg);
-	/* the kernel cut the frame or its fds: never act on a part */
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		e = IPC_E_TRUNC;
-	if (e == IPC_OK)
-		e = ipc_frame_parse(ipc->rxbuf, (size_t)n, msg.nfds,
-		    c->up ? c->peer : IPC_ROLE_NONE, ipc->cfg.self, &h, &body);
-	if (e != IPC_OK) {
-		ipc_close_fds(msg.fds, msg.nfds);
-		ipc_conn_drop(c, e, n >= 2 ? be16_get(ipc->rxbuf) : 0);
-		return -1;
-	}
-	ipc_conn_dispatch(c, &h, &body, &msg);
+	return ipc_conn_input(c, ipc->rxbuf, (size_t)n, &mh);
+}
+
+/* the fds of a frame that will not be looked at */
+static void
+ipc_cmsg_discard(struct msghdr *mh)
+{
+	struct ipc_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	ipc_cmsg_fds(mh, &msg);
 	ipc_close_fds(msg.fds, msg.nfds);
-	return c->dead ? -1 : 0;
+}
+
+/*
+ * Up to c->batch frames per recvmmsg, until the socket is empty.  Frames
+ * taken in one call are all dispatched even if a handler stops reading;
+ * once the connection ended, the rest is dropped with its fds.
+ */
+static void
+ipc_conn_read_batch(struct ipc_conn *c)
+{
+	struct ipc_batch *b = c->bt;
+	unsigned int i, total = 0;
+	struct msghdr *mh;
+	int k;
+
+	c->in_batch = true;
+	while (!c->dead && c->reading && total < IPC_BATCH_DRAIN_MAX) {
+		for (i = 0; i < c->batch; i++) {
+			mh = &b->rx[i].msg_hdr;
+			memset(mh, 0, sizeof(*mh));
+			b->rx_iov[i].iov_base = b->rxbuf +
+			    (size_t)i * IPC_FRAME_MAX;
+			b->rx_iov[i].iov_len = IPC_FRAME_MAX;
+			mh->msg_iov = &b->rx_iov[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = b->rx_cmsg[i].buf;
+			mh->msg_controllen = sizeof(b->rx_cmsg[i].buf);
+			b->rx[i].msg_len = 0;
+		}
+		k = recvmmsg(c->fd, b->rx, c->batch,
+		    MSG_CMSG_CLOEXEC | MSG_DONTWAIT, NULL);
+		if (k == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				log_warn("ipc: recvmmsg from %s",
+				    ipc_role_name(c->peer));
+				ipc_conn_fail(c, IPC_E_IO);
+			}
+			break;
+		}
+		for (i = 0; i < (unsigned int)k; i++) {
+			if (c->dead)
+				ipc_cmsg_discard(&b->rx[i].msg_hdr);
+			else
+				ipc_conn_input(c, b->rx_iov[i].iov_base,
+				    b->rx[i].msg_len, &b->rx[i].msg_hdr);
+		}
+		total += (unsigned int)k;
+		/* fewer than asked for: the socket ran dry */
+		if ((unsigned int)k < c->batch)
+			break;
+	}
+	c->in_batch = false;
 }
 
 static void
@@ -438,6 +539,10 @@ ipc_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct ipc_conn *c = arg;
 	int i;
 
+	if (c->bt != NULL) {
+		ipc_conn_read_batch(c);
+		return;
+	}
 	for (i = 0; i < IPC_READ_BURST && !c->dead && c->reading; i++)
 		if (ipc_conn_read_one(c) == -1)
 			break;
@@ -463,31 +568,54 @@ ipc_conn_watermarks(struct ipc_conn *c)
 	}
 }
 
-static int
-ipc_frame_send(struct ipc_conn *c, struct ipc_frame *f)
+/* the msghdr that sends frame f, its fds in cmsg */
+static void
+ipc_frame_msghdr(struct ipc_frame *f, struct msghdr *mh, struct iovec *iov,
+    union ipc_cmsgbuf *cmsg)
 {
-	union {
-		struct cmsghdr	 hdr;
-		uint8_t		 buf[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
-	} cmsg;
-	struct iovec iov = { f->data, f->len };
 	struct cmsghdr *cm;
-	struct msghdr mh;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	memset(mh, 0, sizeof(*mh));
+	iov->iov_base = f->data;
+	iov->iov_len = f->len;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
 	if (f->nfds > 0) {
-		memset(&cmsg, 0, sizeof(cmsg));
-		mh.msg_control = cmsg.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * f->nfds);
-		cm = CMSG_FIRSTHDR(&mh);
+		memset(cmsg, 0, sizeof(*cmsg));
+		mh->msg_control = cmsg->buf;
+		mh->msg_controllen = CMSG_SPACE(sizeof(int) * f->nfds);
+		cm = CMSG_FIRSTHDR(mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * f->nfds);
 		memcpy(CMSG_DATA(cm), f->fds, sizeof(int) * f->nfds);
 	}
-	return sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1 ? -1 : 0;
+}
+
+/* sends the frames at the head of the queue; how many, or -1 */
+static int
+ipc_frame_send(struct ipc_conn *c)
+{
+	struct ipc_batch *b = c->bt;
+	union ipc_cmsgbuf cmsg;
+	struct ipc_frame *f;
+	struct iovec iov;
+	struct msghdr mh;
+	unsigned int n = 0;
+
+	if (b == NULL) {
+		ipc_frame_msghdr(TAILQ_FIRST(&c->queue), &mh, &iov, &cmsg);
+		return sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1 ?
+		    -1 : 1;
+	}
+	TAILQ_FOREACH(f, &c->queue, entry) {
+		if (n == c->batch)
+			break;
+		ipc_frame_msghdr(f, &b->tx[n].msg_hdr, &b->tx_iov[n],
+		    &b->tx_cmsg[n]);
+		n++;
+	}
+	return sendmmsg(c->fd, b->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* writes until the socket is full; EV_WRITE only while frames wait */
@@ -495,9 +623,11 @@ static void
 ipc_conn_flush(struct ipc_conn *c)
 {
 	struct ipc_frame *f;
+	int k;
 
-	while (!c->dead && (f = TAILQ_FIRST(&c->queue)) != NULL) {
-		if (ipc_frame_send(c, f) == -1) {
+	/* a corked connection writes when uncorked */
+	while (!c->dead && !c->corked && !TAILQ_EMPTY(&c->queue)) {
+		if ((k = ipc_frame_send(c)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -508,13 +638,15 @@ ipc_conn_flush(struct ipc_conn *c)
 			ipc_conn_fail(c, IPC_E_IO);
 			return;
 		}
-		TAILQ_REMOVE(&c->queue, f, entry);
-		c->queued -= f->len;
-		ipc_frame_free(f);
+		while (k-- > 0 && (f = TAILQ_FIRST(&c->queue)) != NULL) {
+			TAILQ_REMOVE(&c->queue, f, entry);
+			c->queued -= f->len;
+			ipc_frame_free(f);
+		}
 	}
 	if (c->dead)
 		return;
-	if (TAILQ_EMPTY(&c->queue))
+	if (TAILQ_EMPTY(&c->queue) || c->corked)
 		event_del(c->ev_write);
 	else
 		event_add(c->ev_write, NULL);
@@ -726,6 +858,7 @@ ipc_conn_open(struct ipc *ipc, int fd, uint32_t accept, int flags,
 	c->cb = *cb;
 	c->arg = arg;
 	c->reading = true;
+	c->batch = 1;
 	c->lowat = ipc->cfg.lowat;
 	c->hiwat = ipc->cfg.hiwat;
 	TAILQ_INIT(&c->queue);
@@ -811,6 +944,49 @@ ipc_conn_set_reading(struct ipc_conn *c, bool on)
 		event_add(c->ev_read, NULL);
 	else
 		event_del(c->ev_read);
+}
+
+int
+ipc_conn_set_batch(struct ipc_conn *c, unsigned int n)
+{
+	struct ipc_batch *b;
+
+	if (n == 0 || n > IPC_BATCH_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->in_batch) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (n == c->batch)
+		return 0;
+	b = NULL;
+	/* n receive buffers of a whole frame each: SEQPACKET cuts a frame
+	   that does not fit, and a cut frame is a protocol error */
+	if (n > 1 && ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->rxbuf = malloc((size_t)n * IPC_FRAME_MAX)) == NULL)) {
+		free(b);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (c->bt != NULL) {
+		free(c->bt->rxbuf);
+		free(c->bt);
+	}
+	c->bt = b;
+	c->batch = n;
+	return 0;
+}
+
+void
+ipc_conn_cork(struct ipc_conn *c, bool on)
+{
+	if (c->corked == on)
+		return;
+	c->corked = on;
+	if (!on && !c->dead)
+		ipc_conn_flush(c);
 }
 
 uint32_t

@@ -207,6 +207,26 @@ void		 ipc_conn_set_watermarks(struct ipc_conn *, size_t low,
 		    size_t high);
 /* a consumer that cannot keep up stops reading (backpressure) */
 void		 ipc_conn_set_reading(struct ipc_conn *, bool);
+
+/*
+ * Batched I/O for a data-path connection (zt-vl2d <-> zt-vl1d, DESIGN.md
+ * "IPC"): up to n frames per recvmmsg(2) and sendmmsg(2), and on each
+ * wake-up the socket is read until it is empty instead of a burst of
+ * IPC_READ_BURST frames.  n receive buffers of IPC_FRAME_MAX bytes are
+ * allocated (pages are touched only as frames fill them); n = 1 frees
+ * them and restores the default.  Frames taken by one recvmmsg are all
+ * dispatched even if a handler stops reading on the way.  -1: EINVAL (n
+ * is 0 or over IPC_BATCH_MAX), ENOMEM, EBUSY (called from a handler
+ * while a batch of this connection is being dispatched).
+ */
+#define IPC_BATCH_MAX	16
+int		 ipc_conn_set_batch(struct ipc_conn *, unsigned int n);
+/*
+ * While corked, ipc_send* only queue; uncorking writes the queue with
+ * as few syscalls as the batch size allows.  Messages made in one event
+ * callback then leave together.  The queue caps still apply.
+ */
+void		 ipc_conn_cork(struct ipc_conn *, bool);
 uint32_t	 ipc_conn_next_id(struct ipc_conn *);
 
 /*

@@ -104,11 +104,14 @@ enum ipc_role {
 	/* request but OPEN is answered by ERROR, code 0 when done, else */ \
 	/* an errno: EPERM for a foreign device or a refused item) */	\
 	/* u64 nwid, MAC(6) of this network's members, u16 MTU */	\
-	/* (1280-10000) -> TAP_OPEN_REPLY, or ERROR (EBUSY: the device */ \
+	/* (1280-10000), optional u8 flags (0x01: IFF_VNET_HDR) */	\
+	/* -> TAP_OPEN_REPLY, or ERROR (EBUSY: the device */		\
 	/* is still attached to an earlier fd) */			\
 	X(TAP_OPEN_REQ, 40, IPC_R(VL2D), IPC_R(TAPD), 64, 0, 0)		\
 	/* u64 nwid, str ifname, u32 ifindex, u32 TUN_F_* offloads the */ \
 	/* kernel offers (informative); the fd, IFF_TAP | IFF_NO_PI */	\
+	/* (| IFF_VNET_HDR if asked; offloads off until its reader */	\
+	/* sets them with TUNSETOFFLOAD) */				\
 	X(TAP_OPEN_REPLY, 41, IPC_R(TAPD), IPC_R(VL2D), 64, 1, 0)	\
 	/* dev, u16 n (<= 32), n InetAddress (port = prefix bits): the */ \
 	/* whole managed set; scope-refused items are skipped, EPERM */	\

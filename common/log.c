@@ -1,9 +1,14 @@
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 
 /* set once at start-up, before any sandbox */
@@ -16,6 +21,11 @@ static const char *const log_lvl_names[] = {
 	[LOG_LVL_INFO] = "info",
 	[LOG_LVL_DEBUG] = "debug",
 };
+
+/* journald's native socket, connected before the sandbox; -1: none */
+static int log_journal_fd = -1;
+#define LOG_JOURNAL_SOCKET	"/run/systemd/journal/socket"
+#define LOG_JOURNAL_MAX		(128 * 1024)
 
 /* journald's "<N>" priority prefixes (sd-daemon(3)) */
 static const char *const log_lvl_prio[] = {
@@ -185,4 +195,106 @@ log_drop(struct log_drops *d, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("dropped %s: %s (%llu total)", d->what, msg,
 	    (unsigned long long)d->total);
+}
+
+int
+log_journal_open(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (path == NULL)
+		path = LOG_JOURNAL_SOCKET;
+	if (log_journal_fd != -1 || getenv("JOURNAL_STREAM") == NULL)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	log_journal_fd = fd;
+	return 0;
+}
+
+/* NAME=value, or the binary form when the value holds a newline */
+static void
+log_journal_field(struct wbuf *w, const char *name, size_t nlen,
+    const char *value)
+{
+	size_t vlen = strlen(value);
+	uint8_t le[8];
+	int i;
+
+	wbuf_put_bytes(w, name, nlen);
+	if (memchr(value, '\n', vlen) == NULL) {
+		wbuf_put_u8(w, '=');
+		wbuf_put_bytes(w, value, vlen);
+	} else {
+		wbuf_put_u8(w, '\n');
+		for (i = 0; i < 8; i++)
+			le[i] = (uint8_t)((uint64_t)vlen >> (8 * i));
+		wbuf_put_bytes(w, le, sizeof(le));
+		wbuf_put_bytes(w, value, vlen);
+	}
+	wbuf_put_u8(w, '\n');
+}
+
+static int
+log_journal_send(enum log_level lvl, const char *msgid,
+    const char *const *fields, const char *msg)
+{
+	static const char prio[] = "3467";
+	char text[1100], p[2] = { prio[lvl], '\0' };
+	const char *eq;
+	struct wbuf w;
+	size_t i;
+	int rc = -1;
+
+	if (log_journal_fd == -1)
+		return -1;
+	wbuf_init_dynamic(&w, LOG_JOURNAL_MAX);
+	snprintf(text, sizeof(text), "%s: %s", log_name, msg);
+	log_journal_field(&w, "MESSAGE", 7, text);
+	log_journal_field(&w, "PRIORITY", 8, p);
+	log_journal_field(&w, "MESSAGE_ID", 10, msgid);
+	log_journal_field(&w, "SYSLOG_IDENTIFIER", 17, log_name);
+	for (i = 0; fields != NULL && fields[i] != NULL; i++)
+		if ((eq = strchr(fields[i], '=')) != NULL)
+			log_journal_field(&w, fields[i],
+			    (size_t)(eq - fields[i]), eq + 1);
+	if (!wbuf_failed(&w) && send(log_journal_fd, wbuf_data(&w),
+	    wbuf_len(&w), MSG_NOSIGNAL) == (ssize_t)wbuf_len(&w))
+		rc = 0;
+	wbuf_free(&w);
+	return rc;
+}
+
+void
+log_structured(enum log_level lvl, const char *msgid,
+    const char *const *fields, const char *fmt, ...)
+{
+	char msg[1024];
+	size_t i;
+	va_list ap;
+
+	if (lvl > log_lvl)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_journal_send(lvl, msgid, fields, msg) == 0)
+		return;
+	/* a record too big for a datagram still reaches stderr whole */
+	fprintf(stderr, "%s%s: %s MESSAGE_ID=%s",
+	    getenv("JOURNAL_STREAM") != NULL ? log_lvl_prio[lvl] : "",
+	    log_name, msg, msgid);
+	for (i = 0; fields != NULL && fields[i] != NULL; i++)
+		fprintf(stderr, " %s", fields[i]);
+	fputc('\n', stderr);
 }

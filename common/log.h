@@ -33,6 +33,21 @@ __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatalx(const char *, ...);
 
 /*
+ * Structured records for the journal (journald's native protocol,
+ * systemd.journal-fields(7)): MESSAGE, PRIORITY, MESSAGE_ID (32 hex
+ * digits, fixed per kind of event) and fields[] ("NAME=value", NULL
+ * ends it) go as one datagram to journald's socket, which
+ * log_journal_open() connects before the sandbox, and only when stderr
+ * already is the journal ($JOURNAL_STREAM).  Otherwise, or when the
+ * datagram is refused, the record is one stderr line: the message, then
+ * MESSAGE_ID= and the fields.
+ */
+int	 log_journal_open(const char *path);	/* NULL: journald's */
+void	 log_structured(enum log_level, const char *msgid,
+	    const char *const *fields, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+
+/*
  * Dropped input is counted always and logged at most burst times per
  * interval; the next message after a quiet interval reports how many
  * were suppressed.  One struct per kind of drop.

@@ -131,3 +131,126 @@ notify_listen_fd(void)
 		return -2;
 	return fd;
 }
+
+#define NOTIFY_MAX_FDS	16
+
+/* a listening unix seqpacket socket bound to path (any path if NULL) */
+static int
+notify_check_listener(int fd, const char *name, const char *path)
+{
+	struct sockaddr_un sun;
+	socklen_t sl;
+	int v;
+
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &sl) == -1 ||
+	    v != AF_UNIX)
+		goto bad;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == -1 ||
+	    v != SOCK_SEQPACKET)
+		goto bad;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &sl) == -1 ||
+	    v != 1)
+		goto bad;
+	memset(&sun, 0, sizeof(sun));
+	sl = sizeof(sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &sl) == -1 ||
+	    sl <= offsetof(struct sockaddr_un, sun_path) ||
+	    sl > sizeof(sun))
+		goto bad;
+	/* a path that does not fit leaves sun_path unterminated */
+	sun.sun_path[sizeof(sun.sun_path) - 1] = '\0';
+	if (path != NULL && strcmp(sun.sun_path, path) != 0) {
+		log_warnx("inherited socket '%s' (fd %d) is bound to %s, not "
+		    "%s", name, fd, sun.sun_path, path);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    (v = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, v | O_NONBLOCK) == -1)
+		goto bad;
+	return 0;
+bad:
+	log_warnx("inherited socket '%s' (fd %d) is not a listening unix "
+	    "seqpacket socket", name, fd);
+	return -1;
+}
+
+int
+notify_listen_fds_named(const char *const *names, const char *const *paths,
+    int *fds, size_t n)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	const char *fdnames = getenv("LISTEN_FDNAMES");
+	char *copy = NULL, *cur, *name;
+	uint64_t count, i;
+	size_t k;
+	int kept = 0;
+	bool ok;
+
+	for (k = 0; k < n; k++)
+		fds[k] = -1;
+	if (pid == NULL || nfds == NULL ||
+	    notify_parse_u64(pid, &ok) != (uint64_t)getpid() || !ok)
+		return 0;
+	count = notify_parse_u64(nfds, &ok);
+	if (!ok || count == 0 || count > NOTIFY_MAX_FDS) {
+		log_warnx("LISTEN_FDS=%s: not 1 to %d", nfds, NOTIFY_MAX_FDS);
+		goto fail;
+	}
+	if (fdnames == NULL || (copy = strdup(fdnames)) == NULL) {
+		log_warnx("socket activation without LISTEN_FDNAMES: set "
+		    "FileDescriptorName= in the .socket units");
+		goto fail;
+	}
+	cur = copy;
+	for (i = 0; i < count; i++) {
+		int fd = (int)(3 + i);
+
+		if ((name = strsep(&cur, ":")) == NULL) {
+			log_warnx("LISTEN_FDNAMES has fewer names than "
+			    "LISTEN_FDS=%s", nfds);
+			goto fail;
+		}
+		for (k = 0; k < n && strcmp(names[k], name) != 0; k++)
+			;
+		if (k == n) {
+			log_warnx("inherited socket '%s' (fd %d) is not one "
+			    "of ours: closed", name, fd);
+			close(fd);
+			continue;
+		}
+		if (fds[k] != -1) {
+			log_warnx("inherited socket '%s' passed twice", name);
+			goto fail;
+		}
+		if (notify_check_listener(fd, name, paths[k]) == -1)
+			goto fail;
+		fds[k] = fd;
+		kept++;
+	}
+	if (cur != NULL) {
+		log_warnx("LISTEN_FDNAMES has more names than LISTEN_FDS=%s",
+		    nfds);
+		goto fail;
+	}
+	free(copy);
+	/* consumed: children must not think the sockets are theirs */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return kept;
+fail:
+	free(copy);
+	count = nfds != NULL ? notify_parse_u64(nfds, &ok) : 0;
+	for (i = 0; ok && i < count && i < NOTIFY_MAX_FDS; i++)
+		close((int)(3 + i));
+	for (k = 0; k < n; k++)
+		fds[k] = -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return -1;
+}

@@ -28,3 +28,18 @@ uint64_t	 notify_watchdog_usec(void);
  * was passed but is not acceptable (logged).
  */
 int	 notify_listen_fd(void);
+
+/*
+ * Socket activation with named fds (sd_listen_fds_with_names(3)), for a
+ * daemon with several sockets: each fd passed for this pid is matched by
+ * its $LISTEN_FDNAMES name (FileDescriptorName= of its .socket unit)
+ * against names[0..n-1], and must be a listening AF_UNIX SOCK_SEQPACKET
+ * socket bound to paths[i] (not checked when paths[i] is NULL).  fds[i]
+ * gets the fd named names[i] (close-on-exec, non-blocking), or -1 when
+ * none was passed by that name: the caller then makes that socket itself.
+ * Fds with names not asked for are closed.  Returns the number of fds
+ * kept, 0 when not activated, -1 when a passed fd is not what its name
+ * says (logged; every passed fd is closed).
+ */
+int	 notify_listen_fds_named(const char *const *names,
+	    const char *const *paths, int *fds, size_t n);

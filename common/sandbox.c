@@ -33,6 +33,8 @@
 
 /* set once by sandbox_apply, read-only afterwards */
 static struct sandbox_status sandbox_st;
+/* the pid it ran in: getpid() is not in every table */
+static pid_t sandbox_pid;
 
 #if ZT_SANITIZED
 /*
@@ -491,6 +493,7 @@ sandbox_apply(const struct sandbox_policy *p, sandbox_warmup_fn *warmup,
 	memset(&st, 0, sizeof(st));
 	if (sandbox_policy_check(p) == -1)
 		return -1;
+	sandbox_pid = getpid();
 	if (sandbox_warmup() == -1)
 		return -1;
 	if (warmup != NULL && warmup(arg) == -1) {
@@ -536,6 +539,17 @@ sandbox_status_json(void)
 	    sandbox_st.trap ? "trap" : "kill-process",
 	    "no_new_privs", sandbox_st.no_new_privs,
 	    "sanitizer_allowance", sandbox_st.sanitizer);
+}
+
+json_t *
+sandbox_report_json(const struct sandbox_policy *p, long pid)
+{
+	bool self = pid == 0;
+
+	return json_pack("{s:s, s:I, s:o, s:o}", "name", p->name,
+	    "pid", (json_int_t)(self ? (long)sandbox_pid : pid),
+	    "policy", sandbox_policy_json(p),
+	    "status", self ? sandbox_status_json() : json_null());
 }
 
 /* values are printed as hex text: ioctl numbers read best that way */

@@ -156,6 +156,14 @@ struct sandbox_status {
 };
 void	 sandbox_status(struct sandbox_status *);
 json_t	*sandbox_status_json(void);
+/*
+ * One process's entry in a daemon's reply to zt-ctl's "sandbox"
+ * request: {name, pid, policy, status}.  pid 0 means this process (the
+ * pid sandbox_apply ran in, and its status); another pid (zt-vl1d's key
+ * holder) gets the declared policy only, status null: only the process
+ * itself knows what its sandbox_apply achieved.
+ */
+json_t	*sandbox_report_json(const struct sandbox_policy *, long pid);
 
 /*
  * Tests only: pretend the kernel offers at most this Landlock ABI

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -19,6 +20,8 @@
 #include "sha.h"
 
 #define CTRL_CREATE_TRIES	100000
+
+static int	 ctrl_api_reload_tokens(struct ctrl_api *);
 
 static char *
 ctrl_text(const json_t *o)
@@ -169,8 +172,8 @@ ctrl_network_post(struct ctrl_api *a, const struct ctrl_req *q,
 	    create || rc == CTRL_STORE_NONE ? "network create" :
 	    "network update", &changed) != CTRL_STORE_OK)
 		goto store;
-	if (changed && a->hooks.network_changed != NULL)
-		a->hooks.network_changed(a->hooks.arg, nwid);
+	if (changed)
+		ctrl_api_hook(a, CTRL_HOOK_NETWORK, nwid, 0);
 	json_decref(body);
 	return ctrl_reply(r, 200, net);
 store:
@@ -248,9 +251,8 @@ ctrl_network_delete(struct ctrl_api *a, const struct ctrl_req *q,
 		return ctrl_error(r, 500, "store failure");
 	}
 	json_array_foreach(auth, i, x)
-		if (a->hooks.member_revoked != NULL &&
-		    hex_parse_u64(json_string_value(x), 10, &mid) == 0)
-			a->hooks.member_revoked(a->hooks.arg, nwid, mid);
+		if (hex_parse_u64(json_string_value(x), 10, &mid) == 0)
+			ctrl_api_hook(a, CTRL_HOOK_REVOKED, nwid, mid);
 	json_decref(auth);
 	ctrl_reply(r, 200, old);
 }
@@ -436,10 +438,10 @@ ctrl_member_post(struct ctrl_api *a, const struct ctrl_req *q,
 	    rc == CTRL_STORE_NONE ? "member create" : "member update",
 	    &changed) != CTRL_STORE_OK)
 		goto store;
-	if (deauth && a->hooks.member_revoked != NULL)
-		a->hooks.member_revoked(a->hooks.arg, nwid, mid);
-	if (changed && a->hooks.member_changed != NULL)
-		a->hooks.member_changed(a->hooks.arg, nwid, mid);
+	if (deauth)
+		ctrl_api_hook(a, CTRL_HOOK_REVOKED, nwid, mid);
+	if (changed)
+		ctrl_api_hook(a, CTRL_HOOK_MEMBER, nwid, mid);
 	json_decref(body);
 	return ctrl_reply(r, 200, m);
 store:
@@ -465,9 +467,9 @@ ctrl_member_one(struct ctrl_api *a, const struct ctrl_req *q,
 	case CTRL_M_DELETE:
 		rc = a->store->ops->member_delete(a->store, nwid, mid, q->who,
 		    &m);
-		if (rc == CTRL_STORE_OK && a->hooks.member_revoked != NULL &&
+		if (rc == CTRL_STORE_OK &&
 		    json_is_true(json_object_get(m, "authorized")))
-			a->hooks.member_revoked(a->hooks.arg, nwid, mid);
+			ctrl_api_hook(a, CTRL_HOOK_REVOKED, nwid, mid);
 		break;
 	default:
 		return ctrl_error(r, 405, "method not allowed");
@@ -592,6 +594,165 @@ ctrl_api_route(struct ctrl_api *a, const struct ctrl_req *q,
 	ctrl_error(r, 404, "no such route");
 }
 
+static void
+ctrl_hook_run(struct ctrl_api *a, const struct ctrl_hook_ev *h)
+{
+	switch (h->kind) {
+	case CTRL_HOOK_NETWORK:
+		if (a->hooks.network_changed != NULL)
+			a->hooks.network_changed(a->hooks.arg, h->nwid);
+		break;
+	case CTRL_HOOK_MEMBER:
+		if (a->hooks.member_changed != NULL)
+			a->hooks.member_changed(a->hooks.arg, h->nwid, h->mid);
+		break;
+	case CTRL_HOOK_REVOKED:
+		if (a->hooks.member_revoked != NULL)
+			a->hooks.member_revoked(a->hooks.arg, h->nwid, h->mid);
+		break;
+	}
+}
+
+/*
+ * What a change means for online members happens only once the change
+ * is durable: inside a batch it waits for the commit (and is dropped
+ * if the commit fails).
+ */
+void
+ctrl_api_hook(struct ctrl_api *a, enum ctrl_hook_kind kind, uint64_t nwid,
+    uint64_t mid)
+{
+	struct ctrl_hook_ev h = { kind, nwid, mid }, *nh;
+	size_t i;
+
+	if (!a->batch)
+		return ctrl_hook_run(a, &h);
+	for (i = 0; i < a->nhooks; i++)
+		if (a->hookq[i].kind == kind && a->hookq[i].nwid == nwid &&
+		    a->hookq[i].mid == mid)
+			return;		/* one push per object and batch */
+	if (a->nhooks == a->caphooks) {
+		if ((nh = reallocarray(a->hookq, a->caphooks ?
+		    a->caphooks * 2 : 64, sizeof(*nh))) == NULL) {
+			/* pushing a config early beats never pushing it */
+			log_warnx("group commit: out of memory for a push");
+			return ctrl_hook_run(a, &h);
+		}
+		a->hookq = nh;
+		a->caphooks = a->caphooks ? a->caphooks * 2 : 64;
+	}
+	a->hookq[a->nhooks++] = h;
+}
+
+static void
+ctrl_api_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	ctrl_api_flush(arg);
+}
+
+int
+ctrl_api_group_commit(struct ctrl_api *a, struct event_base *base)
+{
+	if ((a->flush_ev = event_new(base, -1, 0, ctrl_api_flush_cb,
+	    a)) == NULL)
+		return -1;
+	return 0;
+}
+
+bool
+ctrl_api_grouped(const struct ctrl_api *a)
+{
+	return a->flush_ev != NULL;
+}
+
+bool
+ctrl_api_batching(const struct ctrl_api *a)
+{
+	return a->batch;
+}
+
+int
+ctrl_api_batch_open(struct ctrl_api *a)
+{
+	if (a->batch)
+		return 0;
+	if (a->store->ops->batch_begin(a->store) != CTRL_STORE_OK)
+		return -1;
+	a->batch = true;
+	/*
+	 * Activated now, the flush runs after every callback already
+	 * active in this loop turn: requests that arrived together share
+	 * the commit.
+	 */
+	if (a->flush_ev != NULL)
+		event_active(a->flush_ev, EV_TIMEOUT, 1);
+	return 0;
+}
+
+void
+ctrl_api_defer(struct ctrl_api *a, ctrl_api_done_fn *fn, void *arg)
+{
+	struct ctrl_deferred *nd;
+
+	if (!a->batch)
+		return fn(arg, true);
+	if (a->ndeferred == a->capdeferred) {
+		if ((nd = reallocarray(a->deferred, a->capdeferred ?
+		    a->capdeferred * 2 : 64, sizeof(*nd))) == NULL) {
+			/* commit now rather than lose the reply */
+			fn(arg, ctrl_api_flush(a));
+			return;
+		}
+		a->deferred = nd;
+		a->capdeferred = a->capdeferred ? a->capdeferred * 2 : 64;
+	}
+	a->deferred[a->ndeferred].fn = fn;
+	a->deferred[a->ndeferred].arg = arg;
+	a->ndeferred++;
+	/* without an event loop to flush later, the batch ends here */
+	if (a->flush_ev == NULL || a->ndeferred >= CTRL_BATCH_MAX)
+		ctrl_api_flush(a);
+}
+
+bool
+ctrl_api_flush(struct ctrl_api *a)
+{
+	struct ctrl_deferred *d;
+	struct ctrl_hook_ev *h;
+	size_t nd, nh, i;
+	bool ok;
+
+	if (!a->batch)
+		return true;
+	a->batch = false;
+	if (a->flush_ev != NULL)
+		event_del(a->flush_ev);
+	ok = a->store->ops->batch_commit(a->store) == CTRL_STORE_OK;
+	if (!ok) {
+		log_warnx("group commit failed: %zu changes undone",
+		    a->ndeferred);
+		/* a token created in the batch is gone again */
+		if (ctrl_api_reload_tokens(a) == -1)
+			log_warnx("cannot reload the token table");
+	}
+	/* callbacks may open the next batch: work on detached lists */
+	d = a->deferred;
+	nd = a->ndeferred;
+	h = a->hookq;
+	nh = a->nhooks;
+	a->deferred = NULL;
+	a->ndeferred = a->capdeferred = 0;
+	a->hookq = NULL;
+	a->nhooks = a->caphooks = 0;
+	for (i = 0; ok && i < nh; i++)
+		ctrl_hook_run(a, &h[i]);
+	for (i = 0; i < nd; i++)
+		d[i].fn(d[i].arg, ok);
+	free(d);
+	free(h);
+	return ok;
+}
+
 static int
 ctrl_api_reload_tokens(struct ctrl_api *a)
 {
@@ -622,6 +783,10 @@ ctrl_api_init(struct ctrl_api *a, struct ctrl_store *s, uint64_t self,
 void
 ctrl_api_free(struct ctrl_api *a)
 {
+	ctrl_api_flush(a);
+	if (a->flush_ev != NULL)
+		event_free(a->flush_ev);
+	a->flush_ev = NULL;
 	if (a->tokens != NULL)
 		OPENSSL_cleanse(a->tokens, a->ntokens * sizeof(*a->tokens));
 	free(a->tokens);

@@ -52,6 +52,21 @@ struct ctrl_api_hooks {
 	void	*arg;
 };
 
+enum ctrl_hook_kind {
+	CTRL_HOOK_NETWORK,
+	CTRL_HOOK_MEMBER,
+	CTRL_HOOK_REVOKED,
+};
+
+/* a reply waiting for its batch: committed false means it was undone */
+typedef void	 ctrl_api_done_fn(void *, bool committed);
+
+/* a batch is committed at the latest after this many deferred replies */
+#define CTRL_BATCH_MAX		256
+
+struct event;
+struct event_base;
+
 struct ctrl_api {
 	struct ctrl_store	*store;
 	uint64_t		 self;		/* controller address */
@@ -59,12 +74,49 @@ struct ctrl_api {
 	struct ctrl_api_hooks	 hooks;
 	struct ctrl_token	*tokens;	/* cache of the token table */
 	size_t			 ntokens;
+	/* group commit: see ctrl_api_group_commit() */
+	struct event		*flush_ev;
+	bool			 batch;
+	struct ctrl_deferred {
+		ctrl_api_done_fn	*fn;
+		void			*arg;
+	}			*deferred;
+	size_t			 ndeferred, capdeferred;
+	struct ctrl_hook_ev {
+		enum ctrl_hook_kind	 kind;
+		uint64_t		 nwid, mid;
+	}			*hookq;
+	size_t			 nhooks, caphooks;
 };
 
 /* loads the token cache; 0 or -1 */
 int	 ctrl_api_init(struct ctrl_api *, struct ctrl_store *, uint64_t self,
 	    int64_t (*now)(void));
 void	 ctrl_api_free(struct ctrl_api *);
+
+/*
+ * Group commit.  Once enabled (with the event loop that serves the
+ * transports), a transport that has a modifying request opens a batch
+ * (ctrl_api_batch_open), routes the request and defers its reply with
+ * ctrl_api_defer; the batch is committed with one sync when the loop
+ * has run every callback of the current turn, or after CTRL_BATCH_MAX
+ * replies, and only then are the replies sent (and the pushes to online
+ * members made).  Reads that arrive while a batch is open wait for it
+ * too, so nothing not yet durable is ever shown.  Without group commit
+ * (tests calling ctrl_api_route directly) every change is its own
+ * synced transaction, as before.
+ */
+int	 ctrl_api_group_commit(struct ctrl_api *, struct event_base *);
+bool	 ctrl_api_grouped(const struct ctrl_api *);
+bool	 ctrl_api_batching(const struct ctrl_api *);
+int	 ctrl_api_batch_open(struct ctrl_api *);
+/* fn runs after the commit (at once when no batch is open) */
+void	 ctrl_api_defer(struct ctrl_api *, ctrl_api_done_fn *, void *);
+/* commits the open batch and runs what waited; false if it failed */
+bool	 ctrl_api_flush(struct ctrl_api *);
+/* a change's consequence for online members, after its commit */
+void	 ctrl_api_hook(struct ctrl_api *, enum ctrl_hook_kind, uint64_t nwid,
+	    uint64_t mid);
 
 /* one HTTP-shaped request; resp->text is the caller's to free */
 void	 ctrl_api_route(struct ctrl_api *, const struct ctrl_req *,

@@ -223,8 +223,7 @@ ctrl_ctl_import(struct ctrl_api *a, json_t *req, const char *who)
 	json_decref(copy);
 	if (rc != CTRL_STORE_OK)
 		return ctrl_ctl_err("store failure");
-	if (a->hooks.network_changed != NULL)
-		a->hooks.network_changed(a->hooks.arg, nwid);
+	ctrl_api_hook(a, CTRL_HOOK_NETWORK, nwid, 0);
 	return json_pack("{s:s, s:I}", "imported",
 	    json_string_value(json_object_get(net, "id")),
 	    "members", (json_int_t)json_array_size(members));

@@ -19,6 +19,20 @@
 /* the longest dearmored packet zt-vl1d forwards */
 #define CTRLD_PACKET_MAX	16384
 
+/* zt-ctl sandbox and status: about the process, not an API call */
+static json_t *
+ctrld_ctl_sandbox(struct ctrld_ctx *ctx, json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (cmd == NULL || strcmp(cmd, "sandbox") != 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:[o], s:{s:b}}", "daemon",
+	    "zt-controllerd", "version", ZT_VERSION, "processes",
+	    sandbox_report_json(&ctrld_policy, 0), "links", "zt-vl1d",
+	    ctx->vl1d != NULL && ipc_client_conn(ctx->vl1d) != NULL);
+}
+
 static int
 ctrld_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
@@ -39,8 +53,22 @@ ctrld_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	}
 	/* the control socket's mode and group admitted this local user */
 	snprintf(who, sizeof(who), "uid:%u", (unsigned int)ipc_conn_uid(c));
-	reply = ctrl_api_ctl(&ctx->api, req, who);
+	/*
+	 * zt-ctl's request joins the turn's batch, which is committed at
+	 * once: the reply on this connection cannot wait for a later turn,
+	 * and zt-ctl's requests are few.
+	 */
+	if (ctrl_api_batch_open(&ctx->api) == -1) {
+		json_decref(req);
+		return ipc_send_error(c, m->id, 5, "store failure");
+	}
+	if ((reply = ctrld_ctl_sandbox(ctx, req)) == NULL)
+		reply = ctrl_api_ctl(&ctx->api, req, who);
 	json_decref(req);
+	if (!ctrl_api_flush(&ctx->api)) {
+		json_decref(reply);
+		reply = json_pack("{s:s}", "error", "store failure");
+	}
 	if (reply == NULL || (text = json_dumps(reply, JSON_COMPACT |
 	    JSON_SORT_KEYS | JSON_ENCODE_ANY)) == NULL) {
 		json_decref(reply);

@@ -40,6 +40,7 @@ struct ctrld_ctx {
 	struct ctrl_api		 api;
 	struct ctrl_http	*http;
 	struct event		*ev_sigterm, *ev_sigint;
+	struct event		*ev_watchdog;	/* systemd's WATCHDOG=1 */
 	struct signer		 signer;	/* the key holder */
 	/* members that asked recently, for pushes and revocations */
 	struct ctrld_member {
@@ -53,6 +54,21 @@ struct ctrld_ctx {
 		uint64_t	 member;
 		int64_t		 last;
 	}			 rate[4096];
+	/*
+	 * One network as of store generation alloc_gen: its object, the
+	 * IPs assigned in it and its active bridges, so that a config
+	 * request neither parses the network nor walks every member again.
+	 */
+	struct ctrld_alloc {
+		struct inetaddr	*ips;
+		size_t		 n, cap;
+		uint64_t	*bridges;
+		size_t		 nb, capb;
+	}			 alloc;
+	json_t			*alloc_net;	/* the network object */
+	uint64_t		 alloc_nwid;
+	uint64_t		 alloc_gen;
+	bool			 alloc_valid;
 	uint64_t		 config_requests;
 	uint64_t		 config_answered;
 	uint64_t		 config_unanswered;
@@ -70,6 +86,8 @@ void	 ctrld_serve_request(struct ctrld_ctx *, uint64_t src,
 	    const uint8_t *pkt, size_t len, const uint8_t *identity,
 	    size_t idlen, int64_t now);
 int64_t	 ctrld_now(void);
+/* forgets the kept network view (serve.c) */
+void	 ctrld_alloc_drop(struct ctrld_ctx *);
 
 /* sandbox.c */
 extern const struct sandbox_policy ctrld_policy;

@@ -105,12 +105,33 @@ ctrl_http_query_ok(const char *query)
 	return ok;
 }
 
+/* a reply held until the batch that holds its change is durable */
+struct ctrl_http_wait {
+	struct evhttp_request	*req;
+	struct ctrl_resp	 resp;
+};
+
+static void
+ctrl_http_committed(void *arg, bool committed)
+{
+	struct ctrl_http_wait *w = arg;
+
+	if (committed)
+		ctrl_http_send(w->req, w->resp.status, w->resp.text != NULL ?
+		    w->resp.text : "{}");
+	else
+		ctrl_http_fail(w->req, 500, "store failure");
+	free(w->resp.text);
+	free(w);
+}
+
 static void
 ctrl_http_request(struct evhttp_request *req, void *arg)
 {
 	struct ctrl_http *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct ctrl_http_wait *w;
 	struct ctrl_req q;
 	struct ctrl_resp r;
 	const char *token, *name;
@@ -150,6 +171,23 @@ ctrl_http_request(struct evhttp_request *req, void *arg)
 	q.body = q.len > 0 ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
 	if (q.body == NULL)
 		return ctrl_http_fail(req, 500, "out of memory");
+	/*
+	 * Changes join the loop turn's batch (group commit); so do reads
+	 * while one is open, so that they show nothing not yet durable.
+	 */
+	if (ctrl_api_grouped(h->api) && (q.method != CTRL_M_GET ||
+	    ctrl_api_batching(h->api))) {
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			return ctrl_http_fail(req, 500, "out of memory");
+		if (ctrl_api_batch_open(h->api) == -1) {
+			free(w);
+			return ctrl_http_fail(req, 500, "store failure");
+		}
+		w->req = req;
+		ctrl_api_route(h->api, &q, &w->resp);
+		ctrl_api_defer(h->api, ctrl_http_committed, w);
+		return;
+	}
 	ctrl_api_route(h->api, &q, &r);
 	ctrl_http_send(req, r.status, r.text != NULL ? r.text : "{}");
 	free(r.text);

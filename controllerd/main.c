@@ -34,6 +34,7 @@
 #include "http.h"
 #include "identity.h"
 #include "log.h"
+#include "notify.h"
 #include "priv.h"
 
 #define CTRLD_DEFAULT_HTTP_PORT	9993
@@ -233,7 +234,31 @@ ctrld_signal(evutil_socket_t sig, short what, void *arg)
 	struct ctrld_ctx *ctx = arg;
 
 	log_info("stopping on signal %d", (int)sig);
+	notify_send("STOPPING=1");
 	event_base_loopbreak(ctx->base);
+}
+
+static void
+ctrld_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	/* pinged from the event loop: a stuck loop gets restarted */
+	notify_send("WATCHDOG=1");
+}
+
+static void
+ctrld_watchdog_start(struct ctrld_ctx *ctx)
+{
+	uint64_t usec = notify_watchdog_usec() / 2;
+	struct timeval tv;
+
+	if (usec == 0)
+		return;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((ctx->ev_watchdog = event_new(ctx->base, -1, EV_PERSIST,
+	    ctrld_watchdog, ctx)) == NULL ||
+	    event_add(ctx->ev_watchdog, &tv) == -1)
+		fatalx("watchdog timer");
 }
 
 static bool
@@ -252,12 +277,21 @@ ctrld_setup(struct ctrld_ctx *ctx)
 
 	if ((ctx->base = ipc_event_base_new()) == NULL)
 		fatalx("event base");
+	/* the manager's socket is connected now: the sandbox has no socket() */
+	if (notify_open() == -1)
+		log_warnx("readiness and watchdog notifications are off");
+	/* the audit trail's structured records (MESSAGE_ID, ZT_* fields) */
+	if (log_journal_open(NULL) == -1)
+		log_warn("journal socket: audit records go to stderr");
 	ipc_config_init(&ic, IPC_ROLE_CONTROLLERD);
 	ic.role_uid[IPC_ROLE_VL1D] = priv_role_uid("zt-vl1");
 	/* the key holder is zt-vl1d's other half, same user */
 	ic.role_uid[IPC_ROLE_KEYHOLDER] = priv_role_uid("zt-vl1");
 	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
 		fatalx("ipc");
+	/* changes that arrive in one loop turn share one synced commit */
+	if (ctrl_api_group_commit(&ctx->api, ctx->base) == -1)
+		fatalx("events");
 	if (ctrld_control_open(ctx) == -1)
 		fatalx("cannot open the control socket in %s",
 		    ctx->cfg.rundir);
@@ -310,12 +344,20 @@ main(int argc, char **argv)
 	log_info("controller %s up (HTTP %s port %u)",
 	    zt_address_fmt(ctx.self, a), ctx.http != NULL ?
 	    ctx.cfg.http_addr : "off", (unsigned int)ctx.cfg.http_port);
+	/* every socket is open and the store readable: serving from here */
+	notify_send("READY=1");
+	ctrld_watchdog_start(&ctx);
 	event_base_dispatch(ctx.base);
+	/* a batch still open is committed (and answered) while all is up */
+	ctrl_api_flush(&ctx.api);
+	if (ctx.ev_watchdog != NULL)
+		event_free(ctx.ev_watchdog);
 
 	ctrl_http_free(ctx.http);
 	signer_free(&ctx.signer);
 	ipc_free(ctx.ipc);
 	ctrl_api_free(&ctx.api);
 	ctrl_store_close(ctx.store);
+	ctrld_alloc_drop(&ctx);
 	return 0;
 }

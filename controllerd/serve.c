@@ -21,13 +21,6 @@
 
 static struct log_drops serve_drops = LOG_DROPS_INIT("config request");
 
-struct ctrld_alloc {
-	struct inetaddr	*ips;
-	size_t		 n, cap;
-	uint64_t	*bridges;
-	size_t		 nb, capb;
-};
-
 /* every IP already assigned in the network, and its active bridges */
 static int
 ctrld_collect(json_t *m, void *arg)
@@ -173,26 +166,136 @@ ctrld_is_online(const struct ctrld_member *m, int64_t now)
 	return m->nwid != 0 && now - m->last < CTRLD_ONLINE_WINDOW;
 }
 
+void
+ctrld_alloc_drop(struct ctrld_ctx *ctx)
+{
+	free(ctx->alloc.ips);
+	free(ctx->alloc.bridges);
+	memset(&ctx->alloc, 0, sizeof(ctx->alloc));
+	json_decref(ctx->alloc_net);
+	ctx->alloc_net = NULL;
+	ctx->alloc_valid = false;
+}
+
+/*
+ * The network object (a new reference; NULL with *rc CTRL_STORE_NONE if
+ * there is no such network) and its assigned IPs and bridges: read
+ * once, then kept while the store does not change (each walk parses
+ * every member object).  NULL with CTRL_STORE_ERR on a store failure.
+ */
+static struct ctrld_alloc *
+ctrld_alloc_get(struct ctrld_ctx *ctx, uint64_t nwid, json_t **net, int *rc)
+{
+	*net = NULL;
+	*rc = CTRL_STORE_OK;
+	if (!ctx->alloc_valid || ctx->alloc_nwid != nwid ||
+	    ctx->alloc_gen != ctx->store->generation) {
+		ctrld_alloc_drop(ctx);
+		if ((*rc = ctx->store->ops->network_get(ctx->store, nwid,
+		    &ctx->alloc_net)) != CTRL_STORE_OK)
+			return NULL;
+		if (ctx->store->ops->member_walk(ctx->store, nwid,
+		    ctrld_collect, &ctx->alloc) == CTRL_STORE_ERR) {
+			ctrld_alloc_drop(ctx);
+			*rc = CTRL_STORE_ERR;
+			return NULL;
+		}
+		ctx->alloc_nwid = nwid;
+		ctx->alloc_gen = ctx->store->generation;
+		ctx->alloc_valid = true;
+	}
+	*net = json_incref(ctx->alloc_net);
+	return &ctx->alloc;
+}
+
+/*
+ * After the issuance saved a member (and nothing else changed): its
+ * IPs and bridge flag join the kept set instead of a new walk.  An IP
+ * it no longer holds stays counted as taken until the next walk, which
+ * only skips an address.
+ */
+static void
+ctrld_alloc_saved(struct ctrld_ctx *ctx, uint64_t nwid, uint64_t gen,
+    json_t *member)
+{
+	if (!ctx->alloc_valid || ctx->alloc_nwid != nwid ||
+	    ctx->alloc_gen != gen || ctx->store->generation != gen + 1)
+		return;
+	if (ctrld_collect(member, &ctx->alloc) == -1) {
+		ctrld_alloc_drop(ctx);
+		return;
+	}
+	ctx->alloc_gen = ctx->store->generation;
+}
+
+/* sends an issuance job's answer: signed config or ERROR; frees it */
+static void
+ctrld_dispatch(struct ctrld_ctx *ctx, struct issue_job *job)
+{
+	switch (job->result) {
+	case ISSUE_CONFIG:
+		if (signer_run_job(&ctx->signer, job, ctrld_job_signed,
+		    ctx) == 0)
+			return;	/* the signer owns it until the callback */
+		ctx->config_unanswered++;
+		log_drop(&serve_drops, "for %010llx: the key holder is not "
+		    "reachable", (unsigned long long)job->member);
+		break;
+	case ISSUE_NOT_FOUND:
+	case ISSUE_ACCESS_DENIED:
+	case ISSUE_AUTH_REQUIRED:
+		ctrld_send_error(ctx, job);
+		break;
+	default:
+		break;
+	}
+	issue_job_free(job);
+}
+
+/* an answer whose member change waits for the batch commit */
+struct ctrld_wait {
+	struct ctrld_ctx	*ctx;
+	struct issue_job	*job;
+};
+
+static void
+ctrld_job_committed(void *arg, bool committed)
+{
+	struct ctrld_wait *w = arg;
+
+	if (committed)
+		ctrld_dispatch(w->ctx, w->job);
+	else {
+		w->ctx->config_unanswered++;
+		log_drop(&serve_drops, "for %010llx: its member change was "
+		    "not committed", (unsigned long long)w->job->member);
+		issue_job_free(w->job);
+	}
+	free(w);
+}
+
 static int
 ctrld_issue(struct ctrld_ctx *ctx, const struct identity *member,
     uint64_t packet_id, const struct netconf_request *req, int64_t now)
 {
-	struct ctrld_alloc a = { 0 };
+	struct ctrld_alloc none = { 0 }, *a = &none;
+	struct ctrld_wait *w;
 	struct issue_params p;
 	struct issue_job *job = NULL;
 	json_t *net = NULL, *mem = NULL;
 	struct dict meta;
+	uint64_t gen;
 	bool changed;
-	int rc = -1;
+	int rc = -1, src;
 
 	memset(&p, 0, sizeof(p));
-	if (ctx->store->ops->network_get(ctx->store, req->nwid, &net) ==
-	    CTRL_STORE_ERR ||
-	    ctx->store->ops->member_get(ctx->store, req->nwid,
+	if ((a = ctrld_alloc_get(ctx, req->nwid, &net, &src)) == NULL) {
+		if (src == CTRL_STORE_ERR)
+			goto done;
+		a = &none;	/* no such network: the engine says so */
+	}
+	if (ctx->store->ops->member_get(ctx->store, req->nwid,
 	    member->address, &mem) == CTRL_STORE_ERR)
-		goto done;
-	if (net != NULL && ctx->store->ops->member_walk(ctx->store,
-	    req->nwid, ctrld_collect, &a) == CTRL_STORE_ERR)
 		goto done;
 	dict_view(&meta, req->meta, req->meta_len, DICT_CAP_REQ_META);
 	p.controller = ctx->self;
@@ -203,40 +306,40 @@ ctrld_issue(struct ctrld_ctx *ctx, const struct identity *member,
 	p.now = now;
 	p.network = net;
 	p.member_obj = mem;
-	p.allocated = a.ips;
-	p.nallocated = a.n;
-	p.bridges = a.bridges;
-	p.nbridges = a.nb;
+	p.allocated = a->ips;
+	p.nallocated = a->n;
+	p.bridges = a->bridges;
+	p.nbridges = a->nb;
 	if (issue_request(&p, &job) == -1)
 		goto done;
-	/* what the member object became is durable before it is used */
-	if (job->member_obj != NULL && job->member_changed &&
-	    ctx->store->ops->member_save(ctx->store, req->nwid,
-	    member->address, job->member_obj, "controller",
-	    "config request", &changed) == CTRL_STORE_ERR)
-		goto done;
-	switch (job->result) {
-	case ISSUE_CONFIG:
-		if (signer_run_job(&ctx->signer, job, ctrld_job_signed,
-		    ctx) == -1)
+	/*
+	 * What the member object became is durable before it is used: the
+	 * save joins the loop turn's batch and the answer waits for its
+	 * commit.
+	 */
+	gen = ctx->store->generation;
+	if (job->member_obj != NULL && job->member_changed) {
+		if (ctrl_api_batch_open(&ctx->api) == -1 ||
+		    ctx->store->ops->member_save(ctx->store, req->nwid,
+		    member->address, job->member_obj, "controller",
+		    "config request", &changed) == CTRL_STORE_ERR)
 			goto done;
-		job = NULL;	/* the signer owns it until the callback */
-		break;
-	case ISSUE_NOT_FOUND:
-	case ISSUE_ACCESS_DENIED:
-	case ISSUE_AUTH_REQUIRED:
-		ctrld_send_error(ctx, job);
-		break;
-	default:
-		break;
+		ctrld_alloc_saved(ctx, req->nwid, gen, job->member_obj);
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			goto done;
+		w->ctx = ctx;
+		w->job = job;
+		job = NULL;
+		ctrl_api_defer(&ctx->api, ctrld_job_committed, w);
+	} else {
+		ctrld_dispatch(ctx, job);
+		job = NULL;
 	}
 	rc = 0;
 done:
 	issue_job_free(job);
 	json_decref(net);
 	json_decref(mem);
-	free(a.ips);
-	free(a.bridges);
 	return rc;
 }
 

@@ -92,12 +92,28 @@ struct ctrl_store_ops {
 	/* every token; heap array */
 	int	(*token_list)(struct ctrl_store *, struct ctrl_token **,
 		    size_t *);
+	/*
+	 * Group commit.  After batch_begin, every modifying operation is
+	 * applied (and, when it fails, undone) on its own but nothing is
+	 * durable until batch_commit syncs them all at once; a change may
+	 * be acknowledged only after batch_commit returned CTRL_STORE_OK.
+	 * A failed commit undoes the whole batch.  Operations outside a
+	 * batch are each their own synced transaction.
+	 */
+	int	(*batch_begin)(struct ctrl_store *);
+	int	(*batch_commit)(struct ctrl_store *);
 };
 
 struct ctrl_store {
 	const struct ctrl_store_ops	*ops;
 	/* the time history rows carry (ms); tests fix it */
 	int64_t				(*now)(void);
+	/*
+	 * Bumped by every modifying operation (also one that is undone
+	 * later): what a reader derived from the store holds while it is
+	 * unchanged.
+	 */
+	uint64_t			 generation;
 };
 
 /*

@@ -17,12 +17,61 @@
 #include "objects.h"
 #include "store.h"
 
-/* journal message id of change records: stable, grep for it */
-#define CTRL_AUDIT_MSGID	"zt-ctrl-change-7c1e5b2a"
+/*
+ * Journal MESSAGE_IDs of the audit trail, one fixed 128-bit id per kind
+ * of change (journalctl MESSAGE_ID=...); matched on the start of the
+ * "what" text, so "member delete (network deleted)" is a member delete.
+ */
+static const struct {
+	const char	*what;
+	const char	*id;
+} ctrl_audit_ids[] = {
+	{ "network create", "3f2cde0cebad4fe786fc67bdceed7833" },
+	{ "network update", "4810cf2d393b4670accab5d8866910ba" },
+	{ "network delete", "f8521368cd854881b6805e4d45bb1b0e" },
+	{ "network import", "edcbbc5ae7af493d90096e0e83de23fa" },
+	{ "member create", "e024514549734a6eba9d057f521b2420" },
+	{ "member update", "b1f82da71f374a55b917db61abef58d8" },
+	{ "member delete", "4bc986c05b9749afbf3d093910292e70" },
+	{ "config request", "a7b5783f521448ca850fe8e49aa3fdc9" },
+	{ "token create", "61276ecd08ff44319f7cc3f36b788963" },
+	{ "token revoke", "4cc8236276e542fbb9d0a70731c8a4d6" },
+};
+/* any other change */
+#define CTRL_AUDIT_OTHER	"7c1e5b2a0d9e4c6f8a3b51e2f4d6c8a0"
+
+/* one change's journal record, held until its commit */
+struct ctrl_audit {
+	const char	*msgid;
+	char		*field[6];	/* ZT_WHO= ... ZT_AFTER= */
+};
 
 struct ctrl_sqlite {
 	struct ctrl_store	 store;
 	sqlite3			*db;
+	/*
+	 * Group commit: while a batch is open every operation is a
+	 * savepoint of one transaction that batch_commit syncs once.
+	 */
+	bool			 batch;
+	/*
+	 * Audit lines of changes not yet committed: they reach the
+	 * journal only once the change is durable, never for a change
+	 * that was rolled back.  mark: where the current operation began.
+	 */
+	struct ctrl_audit	*audit;
+	size_t			 naudit, capaudit, mark;
+	/*
+	 * Prepared statements kept across calls, by the address of their
+	 * SQL text: parsing dominated a small change.  A statement still
+	 * stepping (a walk whose callback asks again) is not reused.
+	 */
+	struct ctrl_sq_stmt {
+		const char	*sql;
+		sqlite3_stmt	*st;
+		bool		 busy;
+	}			 stmts[48];
+	size_t			 nstmts;
 };
 
 /* schema steps: step i brings user_version i to i + 1 */
@@ -72,33 +121,148 @@ ctrl_sq_exec(struct ctrl_sqlite *q, const char *sql)
 static sqlite3_stmt *
 ctrl_sq_prep(struct ctrl_sqlite *q, const char *sql)
 {
+	struct ctrl_sq_stmt *c = NULL;
 	sqlite3_stmt *st = NULL;
+	size_t i;
 
-	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	for (i = 0; i < q->nstmts; i++)
+		if (q->stmts[i].sql == sql) {
+			c = &q->stmts[i];
+			break;
+		}
+	if (c != NULL && !c->busy) {
+		c->busy = true;
+		return c->st;
+	}
+	if (sqlite3_prepare_v3(q->db, sql, -1, c == NULL &&
+	    q->nstmts < sizeof(q->stmts) / sizeof(q->stmts[0]) ?
+	    SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK) {
 		log_warnx("store: %s: %s", sql, sqlite3_errmsg(q->db));
+		sqlite3_finalize(st);
 		return NULL;
 	}
+	if (c == NULL && q->nstmts < sizeof(q->stmts) / sizeof(q->stmts[0])) {
+		c = &q->stmts[q->nstmts++];
+		c->sql = sql;
+		c->st = st;
+		c->busy = true;
+	}
 	return st;
+}
+
+/* a statement from ctrl_sq_prep is done: kept ones are reset */
+static void
+ctrl_sq_done(struct ctrl_sqlite *q, sqlite3_stmt *st)
+{
+	size_t i;
+
+	for (i = 0; i < q->nstmts; i++)
+		if (q->stmts[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			q->stmts[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+/* drops the audit records from index from on (their change is undone) */
+static void
+ctrl_sq_audit_drop(struct ctrl_sqlite *q, size_t from)
+{
+	size_t i;
+
+	while (q->naudit > from) {
+		q->naudit--;
+		for (i = 0; i < 6; i++)
+			free(q->audit[q->naudit].field[i]);
+	}
+}
+
+/* the journal copy of committed changes (issue 5 item 5) */
+static void
+ctrl_sq_audit_emit(struct ctrl_sqlite *q)
+{
+	const char *f[7];
+	struct ctrl_audit *a;
+	size_t i, k;
+
+	for (i = 0; i < q->naudit; i++) {
+		a = &q->audit[i];
+		for (k = 0; k < 6; k++)
+			f[k] = a->field[k];
+		f[6] = NULL;
+		/* ZT_WHAT=, ZT_WHO=, ZT_NETWORK=, ZT_MEMBER= read as text */
+		log_structured(LOG_LVL_INFO, a->msgid, f, "change: %s by %s "
+		    "(network %s member %s)", a->field[1] + 8,
+		    a->field[0] + 7, a->field[2] + 11, a->field[3] + 10);
+	}
+	ctrl_sq_audit_drop(q, 0);
 }
 
 static int
 ctrl_sq_begin(struct ctrl_sqlite *q)
 {
-	return ctrl_sq_exec(q, "BEGIN IMMEDIATE");
+	q->store.generation++;
+	q->mark = q->naudit;
+	return ctrl_sq_exec(q, q->batch ? "SAVEPOINT op" : "BEGIN IMMEDIATE");
 }
 
 static int
 ctrl_sq_end(struct ctrl_sqlite *q, int rc)
 {
+	if (q->batch) {
+		/* only this operation is undone; the batch goes on */
+		if (rc != CTRL_STORE_ERR && ctrl_sq_exec(q, "RELEASE op") == 0)
+			return rc;
+		ctrl_sq_exec(q, "ROLLBACK TO op");
+		ctrl_sq_exec(q, "RELEASE op");
+		ctrl_sq_audit_drop(q, q->mark);
+		return CTRL_STORE_ERR;
+	}
 	if (rc == CTRL_STORE_ERR) {
 		ctrl_sq_exec(q, "ROLLBACK");
+		ctrl_sq_audit_drop(q, 0);
 		return rc;
 	}
 	if (ctrl_sq_exec(q, "COMMIT") == -1) {
 		ctrl_sq_exec(q, "ROLLBACK");
+		ctrl_sq_audit_drop(q, 0);
 		return CTRL_STORE_ERR;
 	}
+	ctrl_sq_audit_emit(q);
 	return rc;
+}
+
+static int
+ctrl_sq_batch_begin(struct ctrl_store *s)
+{
+	struct ctrl_sqlite *q = ctrl_sq(s);
+
+	if (q->batch)
+		return CTRL_STORE_OK;
+	if (ctrl_sq_exec(q, "BEGIN IMMEDIATE") == -1)
+		return CTRL_STORE_ERR;
+	q->batch = true;
+	return CTRL_STORE_OK;
+}
+
+static int
+ctrl_sq_batch_commit(struct ctrl_store *s)
+{
+	struct ctrl_sqlite *q = ctrl_sq(s);
+
+	if (!q->batch)
+		return CTRL_STORE_OK;
+	q->batch = false;
+	if (ctrl_sq_exec(q, "COMMIT") == -1) {
+		q->store.generation++;
+		ctrl_sq_exec(q, "ROLLBACK");
+		ctrl_sq_audit_drop(q, 0);
+		return CTRL_STORE_ERR;
+	}
+	ctrl_sq_audit_emit(q);
+	return CTRL_STORE_OK;
 }
 
 static char *
@@ -142,8 +306,61 @@ ctrl_sq_get(struct ctrl_sqlite *q, const char *sql, int64_t a, int64_t b,
 			log_warnx("store: unreadable object %" PRIx64, a);
 	} else
 		log_warnx("store: %s", sqlite3_errmsg(q->db));
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return rc;
+}
+
+static char *
+ctrl_sq_field(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 1;
+	char *f;
+
+	if ((f = malloc(n)) != NULL)
+		snprintf(f, n, "%s%s", name, value);
+	return f;
+}
+
+/* queues the journal record of one change until its commit */
+static int
+ctrl_sq_audit_add(struct ctrl_sqlite *q, const char *who, const char *what,
+    const char *nwid, const char *mid, const char *before, const char *after)
+{
+	struct ctrl_audit *na, *a;
+	size_t i;
+
+	if (q->naudit == q->capaudit) {
+		if ((na = reallocarray(q->audit, q->capaudit ?
+		    q->capaudit * 2 : 16, sizeof(*na))) == NULL)
+			return -1;
+		q->audit = na;
+		q->capaudit = q->capaudit ? q->capaudit * 2 : 16;
+	}
+	a = &q->audit[q->naudit];
+	a->msgid = CTRL_AUDIT_OTHER;
+	for (i = 0; i < sizeof(ctrl_audit_ids) / sizeof(ctrl_audit_ids[0]);
+	    i++)
+		if (strncmp(what, ctrl_audit_ids[i].what,
+		    strlen(ctrl_audit_ids[i].what)) == 0) {
+			a->msgid = ctrl_audit_ids[i].id;
+			break;
+		}
+	a->field[0] = ctrl_sq_field("ZT_WHO=", who);
+	a->field[1] = ctrl_sq_field("ZT_WHAT=", what);
+	a->field[2] = ctrl_sq_field("ZT_NETWORK=", nwid);
+	a->field[3] = ctrl_sq_field("ZT_MEMBER=", mid);
+	a->field[4] = ctrl_sq_field("ZT_BEFORE=", before != NULL ? before :
+	    "null");
+	a->field[5] = ctrl_sq_field("ZT_AFTER=", after != NULL ? after :
+	    "null");
+	for (i = 0; i < 6; i++)
+		if (a->field[i] == NULL) {
+			for (i = 0; i < 6; i++)
+				free(a->field[i]);
+			return -1;
+		}
+	q->naudit++;
+	return 0;
 }
 
 static int
@@ -174,17 +391,24 @@ ctrl_sq_history(struct ctrl_sqlite *q, const char *who, const char *what,
 		log_warnx("store: history: %s", sqlite3_errmsg(q->db));
 		goto fail;
 	}
-	rc = 0;
-	/* the journal copy of the audit trail (issue 5 item 5) */
-	log_info("MESSAGE_ID=%s who=%s what=\"%s\" network=%s member=%s "
-	    "before=%s after=%s", CTRL_AUDIT_MSGID, who, what,
-	    nwid != 0 ? n : "-", mid != NULL ? m : "-",
-	    b != NULL ? b : "null", a != NULL ? a : "null");
+	rc = ctrl_sq_audit_add(q, who, what, nwid != 0 ? n : "-",
+	    mid != NULL ? m : "-", b, a);
 fail:
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	free(b);
 	free(a);
 	return rc;
+}
+
+/* sqlite3_close refuses a connection with statements left */
+static void
+ctrl_sq_free_stmts(struct ctrl_sqlite *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nstmts; i++)
+		sqlite3_finalize(q->stmts[i].st);
+	q->nstmts = 0;
 }
 
 static void
@@ -192,6 +416,12 @@ ctrl_sq_close(struct ctrl_store *s)
 {
 	struct ctrl_sqlite *q = ctrl_sq(s);
 
+	/* an open batch was never acknowledged: it is rolled back */
+	if (q->batch)
+		ctrl_sq_exec(q, "ROLLBACK");
+	ctrl_sq_audit_drop(q, 0);
+	free(q->audit);
+	ctrl_sq_free_stmts(q);
 	/* a clean close checkpoints the WAL into the main file */
 	sqlite3_close(q->db);
 	free(q);
@@ -228,7 +458,7 @@ ctrl_sq_network_ids(struct ctrl_store *s, uint64_t **ids, size_t *n)
 		}
 		v[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	if (r != SQLITE_DONE) {
 		free(v);
 		*n = 0;
@@ -258,7 +488,7 @@ ctrl_sq_put(struct ctrl_sqlite *q, const char *sql, int64_t a, int64_t b,
 			rc = 0;
 		else
 			log_warnx("store: %s", sqlite3_errmsg(q->db));
-		sqlite3_finalize(st);
+		ctrl_sq_done(q, st);
 	}
 	free(text);
 	return rc;
@@ -346,7 +576,7 @@ ctrl_sq_step_done(struct ctrl_sqlite *q, const char *sql, int64_t a,
 		rc = 0;
 	else
 		log_warnx("store: %s", sqlite3_errmsg(q->db));
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return rc;
 }
 
@@ -372,7 +602,7 @@ ctrl_sq_members_gone(struct ctrl_sqlite *q, uint64_t nwid, const char *who)
 	}
 	if (rc == 0 && r != SQLITE_DONE)
 		rc = -1;
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return rc;
 }
 
@@ -433,7 +663,7 @@ ctrl_sq_member_walk(struct ctrl_store *s, uint64_t nwid,
 		stop = fn(m, arg);
 		json_decref(m);
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return stop != 0 || r == SQLITE_DONE ? CTRL_STORE_OK :
 	    CTRL_STORE_ERR;
 }
@@ -457,7 +687,7 @@ ctrl_sq_member_index(struct ctrl_store *s, uint64_t nwid,
 		stop = fn(id != NULL ? id : "", sqlite3_column_int64(st, 1),
 		    sqlite3_column_int(st, 2) == 1, arg);
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return stop != 0 || r == SQLITE_DONE ? CTRL_STORE_OK :
 	    CTRL_STORE_ERR;
 }
@@ -560,7 +790,7 @@ ctrl_sq_history_walk(struct ctrl_store *s, uint64_t nwid, size_t limit,
 		stop = fn(h, arg);
 		json_decref(h);
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return stop != 0 || r == SQLITE_DONE ? CTRL_STORE_OK :
 	    CTRL_STORE_ERR;
 }
@@ -587,7 +817,7 @@ ctrl_sq_token_put(struct ctrl_store *s, const struct ctrl_token *t,
 			rc = CTRL_STORE_OK;
 		else if (sqlite3_errcode(q->db) == SQLITE_CONSTRAINT)
 			rc = CTRL_STORE_NONE;	/* the name is taken */
-		sqlite3_finalize(st);
+		ctrl_sq_done(q, st);
 	}
 	/* the history names the token, never its secret */
 	after = json_pack("{s:s, s:s}", "token", t->name, "scope",
@@ -616,7 +846,7 @@ ctrl_sq_token_delete(struct ctrl_store *s, const char *name,
 		if (sqlite3_step(st) == SQLITE_DONE)
 			rc = sqlite3_changes(q->db) > 0 ? CTRL_STORE_OK :
 			    CTRL_STORE_NONE;
-		sqlite3_finalize(st);
+		ctrl_sq_done(q, st);
 	}
 	before = json_pack("{s:s}", "token", name);
 	if (rc == CTRL_STORE_OK && ctrl_sq_history(q, who, "token revoke", 0,
@@ -660,7 +890,7 @@ ctrl_sq_token_list(struct ctrl_store *s, struct ctrl_token **out,
 		t->created = sqlite3_column_int64(st, 3);
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	if (r != SQLITE_DONE) {
 		free(v);
 		*n = 0;
@@ -686,6 +916,8 @@ static const struct ctrl_store_ops ctrl_sqlite_ops = {
 	.token_put = ctrl_sq_token_put,
 	.token_delete = ctrl_sq_token_delete,
 	.token_list = ctrl_sq_token_list,
+	.batch_begin = ctrl_sq_batch_begin,
+	.batch_commit = ctrl_sq_batch_commit,
 };
 
 static int
@@ -700,7 +932,7 @@ ctrl_sq_pragma_int(struct ctrl_sqlite *q, const char *sql, int *v)
 		*v = sqlite3_column_int(st, 0);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return rc;
 }
 
@@ -719,7 +951,7 @@ ctrl_sq_pragma_text(struct ctrl_sqlite *q, const char *sql, char *out,
 		    (const char *)sqlite3_column_text(st, 0));
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ctrl_sq_done(q, st);
 	return rc;
 }
 
@@ -820,6 +1052,7 @@ ctrl_store_sqlite_open(const char *path, const char *vfs, char *err,
 		goto fail;
 	return &q->store;
 fail:
+	ctrl_sq_free_stmts(q);
 	sqlite3_close(q->db);
 	free(q);
 	return NULL;

@@ -5,6 +5,7 @@
  * operation, 2 bad usage (ctl_usage prints the one-line error).
  */
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -52,5 +53,26 @@ int	 ctl_import_zerotier(const struct ctl_opts *, int, char **);
 int	 ctl_ping(const struct ctl_opts *, int, char **);
 int	 ctl_set(const struct ctl_opts *, int, char **);
 int	 ctl_get(const struct ctl_opts *, int, char **);
+/* net.c: zt-vl2d's networks; set/get route zt-tapd's settings to tap.c */
+int	 ctl_join(const struct ctl_opts *, int, char **);
+int	 ctl_leave(const struct ctl_opts *, int, char **);
+int	 ctl_listnetworks(const struct ctl_opts *, int, char **);
+int	 ctl_net_set(const struct ctl_opts *, int, char **);
+int	 ctl_net_get(const struct ctl_opts *, int, char **);
+int	 ctl_rules_test(const struct ctl_opts *, int, char **);
 int	 ctl_dispatch(const struct ctl_cmd *, const char *prefix,
 	    const struct ctl_opts *, int, char **);
+
+/* status.c, sandbox.c: asking every daemon about itself */
+/* CTL_ABSENT: no socket; CTL_DOWN: a socket nobody listens on */
+enum ctl_probe { CTL_UP, CTL_ABSENT, CTL_DOWN, CTL_DENIED, CTL_BROKEN };
+extern const char *const ctl_daemon_names[];	/* NULL-terminated */
+enum ctl_probe	 ctl_probe(const struct ctl_opts *, const char *daemon,
+		    const char *cmd, json_t **reply, long *peer_pid,
+		    char *err, size_t errlen);
+long long	 ctl_proc_uptime(long pid);
+int		 ctl_json_out(json_t *);
+const char	*ctl_jstr(json_t *, const char *key);	/* "?" if absent */
+int	 ctl_status(const struct ctl_opts *, int, char **);
+int	 ctl_doctor(const struct ctl_opts *, int, char **);
+int	 ctl_sandbox(const struct ctl_opts *, int, char **);

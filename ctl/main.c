@@ -41,11 +41,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "world", "<genkey|make|create|show> ...",
 	    "make and inspect private planets and moons", NULL,
 	    ctl_world_cmds },
+	{ "join", "<nwid>", "join a network (zt-vl2d)", ctl_join, NULL },
+	{ "leave", "<nwid>", "leave a network, deleting its device",
+	    ctl_leave, NULL },
+	{ "listnetworks", "", "joined networks as zerotier-cli lists them",
+	    ctl_listnetworks, NULL },
 	{ "set", "<nwid> <setting>=<value>",
-	    "allowManaged|allowGlobal|allowDefault|allowDNS (zt-tapd)",
-	    ctl_set, NULL },
-	{ "get", "<nwid> <setting>", "show one of those settings (zt-tapd)",
-	    ctl_get, NULL },
+	    "allowManaged|allowGlobal|allowDefault|allowDNS (zt-tapd), "
+	    "joinToken (zt-vl2d)", ctl_net_set, NULL },
+	{ "get", "<nwid> <field>", "a setting, a listnetworks -j field, or "
+	    "ip|ip4|ip6|ip6plane|ip6prefix", ctl_net_get, NULL },
 	{ "tap", "<list>", "TAP devices held by zt-tapd", NULL,
 	    ctl_tap_cmds },
 	{ "controller", "<network|member|token|history|export|import> ...",
@@ -57,6 +62,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "rules", "<compile> ...",
 	    "compile ZeroTier's rule text language to controller JSON", NULL,
 	    ctl_rules_cmds },
+	{ "status", "", "each daemon up or down, version, uptime, IPC links",
+	    ctl_status, NULL },
+	{ "doctor", "", "health for monitoring: exit 0 OK, 1 WARNING, "
+	    "2 CRITICAL, 3 UNKNOWN", ctl_doctor, NULL },
+	{ "sandbox", "[show|verify]", "declared sandbox policy beside the "
+	    "kernel's view of each daemon", ctl_sandbox, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -96,6 +107,27 @@ ctl_print_table(FILE *f, const struct ctl_cmd *t, const char *prefix)
 		    *prefix ? " " : "", t->name, t->args);
 		fprintf(f, "  %-52s %s\n", name, t->help);
 	}
+}
+
+/*
+ * --commands: every command path, its argument synopsis and its help,
+ * one per line, tab-separated; the build turns it into the bash
+ * completion and the command list of zt-ctl(1).
+ */
+static int
+ctl_list_commands(const struct ctl_cmd *t, const char *prefix)
+{
+	char name[128];
+
+	for (; t->name != NULL; t++) {
+		snprintf(name, sizeof(name), "%s%s%s", prefix,
+		    *prefix ? " " : "", t->name);
+		if (t->sub != NULL)
+			ctl_list_commands(t->sub, name);
+		else
+			printf("%s\t%s\t%s\n", name, t->args, t->help);
+	}
+	return 0;
 }
 
 static int
@@ -183,6 +215,8 @@ main(int argc, char **argv)
 		}
 		else if (strcmp(argv[i], "--version") == 0)
 			return ctl_version(&o, 0, NULL);
+		else if (strcmp(argv[i], "--commands") == 0)
+			return ctl_list_commands(ctl_cmds, "");
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0)
 			return ctl_help(&o, 0, NULL);

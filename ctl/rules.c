@@ -19,6 +19,9 @@ const struct ctl_cmd ctl_rules_cmds[] = {
 	{ "compile", "<file>",
 	    "turn a rule text file into controller JSON (rules, caps, tags)",
 	    ctl_rules_compile, NULL },
+	{ "test", "<nwid> <frame-hex> [in]",
+	    "which rule of a joined network decides a frame (zt-vl2d)",
+	    ctl_rules_test, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

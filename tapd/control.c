@@ -323,8 +323,11 @@ tapd_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = tapd_ctl_get(ctx, req);
 	else if (strcmp(cmd, "tap-list") == 0)
 		reply = tapd_ctl_list(ctx);
-	else if (strcmp(cmd, "sandbox") == 0)
-		reply = sandbox_status_json();
+	else if (strcmp(cmd, "sandbox") == 0)	/* zt-ctl sandbox */
+		reply = json_pack("{s:s, s:s, s:[o], s:{s:b}}", "daemon",
+		    "zt-tapd", "version", ZT_VERSION, "processes",
+		    sandbox_report_json(&tapd_policy, 0), "links", "zt-vl2d",
+		    ctx->vl2d != NULL);
 	else {
 		json_decref(req);
 		return ipc_send_error(c, m->id, ENOSYS, "unknown command");
@@ -387,6 +390,7 @@ tapd_control_open(struct tapd_ctx *ctx)
 	char path[PATH_MAX];
 	struct group *gr;
 	gid_t gid = (gid_t)-1;
+	bool activated;
 	int fd;
 
 	/* socket activation: the service manager made it, mode and all */
@@ -395,6 +399,7 @@ tapd_control_open(struct tapd_ctx *ctx)
 	/* the listener accepts until EAGAIN: a blocking socket would hang */
 	if (fd != -1 && fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		return -1;
+	activated = fd != -1;
 	if (fd == -1) {
 		if (ctx->cfg.ctl_group != NULL &&
 		    (gr = getgrnam(ctx->cfg.ctl_group)) != NULL)
@@ -409,7 +414,29 @@ tapd_control_open(struct tapd_ctx *ctx)
 	ctx->listen_fd = fd;
 	ctx->listener = ipc_listener_new(ctx->ipc, fd,
 	    IPC_R(VL2D) | IPC_R(CTL), &cb, ctx);
-	return ctx->listener == NULL ? -1 : 0;
+	if (ctx->listener == NULL)
+		return -1;
+	/*
+	 * zt-vl2d's socket: zt-vl2 is not in group zt, which gates zt-ctl.
+	 * Open to every local user as zt-vl1d-ipc.sock is, because the IPC
+	 * library admits only the zt-vl2d role and only from zt-vl2's uid
+	 * (SO_PEERCRED).  Under socket activation the run directory may not
+	 * be ours to write: zt-vl2d is then reachable only through the
+	 * control socket, which is said once.
+	 */
+	snprintf(path, sizeof(path), "%s/zt-tapd-ipc.sock", ctx->cfg.rundir);
+	if ((fd = ipc_socket_listen(path, 0666, (gid_t)-1)) == -1) {
+		log_warn("%s", path);
+		if (activated) {
+			log_warnx("zt-vl2d must reach zt-tapd through its "
+			    "control socket");
+			return 0;
+		}
+		return -1;
+	}
+	ctx->daemons_fd = fd;
+	ctx->daemons = ipc_listener_new(ctx->ipc, fd, IPC_R(VL2D), &cb, ctx);
+	return ctx->daemons == NULL ? -1 : 0;
 }
 
 /*
@@ -421,5 +448,9 @@ tapd_control_open(struct tapd_ctx *ctx)
 int
 tapd_control_relisten(struct tapd_ctx *ctx)
 {
-	return listen(ctx->listen_fd, 64);
+	if (listen(ctx->listen_fd, 64) == -1)
+		return -1;
+	if (ctx->daemons_fd != -1 && listen(ctx->daemons_fd, 16) == -1)
+		return -1;
+	return 0;
 }

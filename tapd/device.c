@@ -82,7 +82,7 @@ tapd_pick_name(struct tapd_ctx *ctx, uint64_t nwid, char *name)
 }
 
 static struct tapd_dev *
-tapd_dev_new(struct tapd_ctx *ctx, uint64_t nwid, int *fd)
+tapd_dev_new(struct tapd_ctx *ctx, uint64_t nwid, bool vnet_hdr, int *fd)
 {
 	struct tapd_dev *d = NULL;
 	size_t i;
@@ -102,7 +102,7 @@ tapd_dev_new(struct tapd_ctx *ctx, uint64_t nwid, int *fd)
 	d->nwid = nwid;
 	/* recorded first: a crash right after creation still adopts it */
 	if (tapd_state_save(ctx) == -1 ||
-	    (*fd = tap_attach(d->name, true)) == -1) {
+	    (*fd = tap_attach(d->name, true, vnet_hdr)) == -1) {
 		log_warn("cannot create %s", d->name);
 		tapd_dev_forget(d);
 		tapd_state_save(ctx);
@@ -128,11 +128,13 @@ tapd_dev_open(struct tapd_ctx *ctx, const struct tapd_open_req *r,
 			    d->name);
 			tapd_dev_forget(d);
 			d = NULL;
-		} else if ((*fd = tap_attach(d->name, false)) == -1) {
+		} else if ((*fd = tap_attach(d->name, false,
+		    (r->flags & TAPD_OPEN_VNET_HDR) != 0)) == -1) {
 			return errno;
 		}
 	}
-	if (d == NULL && (d = tapd_dev_new(ctx, r->nwid, fd)) == NULL)
+	if (d == NULL && (d = tapd_dev_new(ctx, r->nwid,
+	    (r->flags & TAPD_OPEN_VNET_HDR) != 0, fd)) == NULL)
 		return errno;
 	if (nl_link_get(&ctx->nl, d->name, &l) == -1 || !l.is_tap ||
 	    nl_link_set(&ctx->nl, l.ifindex, r->mac, r->mtu, -1) == -1) {

@@ -186,7 +186,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.nl.fd = ctx.mcast_fd = ctx.listen_fd = -1;
+	ctx.nl.fd = ctx.mcast_fd = ctx.listen_fd = ctx.daemons_fd = -1;
 	log_init("zt-tapd", LOG_LVL_INFO);
 	tapd_parse(&ctx, argc, argv, &print);
 	if (print)

@@ -235,7 +235,16 @@ tapd_open_req_get(struct rbuf *rb, struct tapd_open_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (rbuf_get_u64(rb, &r->nwid) == -1 || tapd_mac_get(rb, &r->mac) ||
-	    rbuf_get_u16(rb, &r->mtu) == -1 || !rbuf_done(rb))
+	    rbuf_get_u16(rb, &r->mtu) == -1)
+		return -1;
+	/*
+	 * The flags byte came later: a request without it asks for none,
+	 * and one encoding per request means a present byte is never 0.
+	 */
+	if (rbuf_remaining(rb) > 0 && (rbuf_get_u8(rb, &r->flags) == -1 ||
+	    r->flags == 0))
+		return -1;
+	if (!rbuf_done(rb) || (r->flags & ~TAPD_OPEN_FLAGS) != 0)
 		return -1;
 	if (r->nwid == 0 || !mac_is_member(r->mac, r->nwid) ||
 	    mac_is_multicast(r->mac) || r->mtu < TAPD_MTU_MIN ||
@@ -249,7 +258,10 @@ tapd_open_req_put(struct wbuf *wb, const struct tapd_open_req *r)
 {
 	wbuf_put_u64(wb, r->nwid);
 	tapd_mac_put(wb, r->mac);
-	return wbuf_put_u16(wb, r->mtu);
+	wbuf_put_u16(wb, r->mtu);
+	if (r->flags != 0)
+		wbuf_put_u8(wb, r->flags);
+	return wbuf_failed(wb) ? -1 : 0;
 }
 
 int

@@ -78,7 +78,15 @@ struct tapd_open_req {
 	uint64_t	 nwid;
 	uint64_t	 mac;
 	uint16_t	 mtu;
+	uint8_t		 flags;		/* TAPD_OPEN_*, optional on the wire */
 };
+
+/*
+ * The fd comes with IFF_VNET_HDR: every frame read or written starts
+ * with a struct virtio_net_hdr, and the reader may ask for offloads.
+ */
+#define TAPD_OPEN_VNET_HDR	0x01
+#define TAPD_OPEN_FLAGS		TAPD_OPEN_VNET_HDR
 
 struct tapd_open_reply {
 	uint64_t	 nwid;

@@ -56,8 +56,9 @@ static const struct sandbox_syscall tapd_syscalls[] = {
 	    "non-blocking and close-on-exec flags; the IPC library queues a "
 	    "duplicate of a sent fd" },
 	{ "ioctl", SANDBOX_ARG_IN(1, SANDBOX_VALUE(TUNSETIFF),
-	    SANDBOX_VALUE(TUNSETPERSIST)),
-	    "attaching to and creating persistent TAP devices only" },
+	    SANDBOX_VALUE(TUNSETPERSIST), SANDBOX_VALUE(TUNSETOFFLOAD)),
+	    "attaching to and creating persistent TAP devices only; "
+	    "offloads reset on each attach" },
 	{ "openat", NULL, "/dev/net/tun and the state file (Landlock)" },
 	{ "lseek", NULL, "re-reading /proc/net/dev_mcast" },
 	{ "fchmod", NULL, "state file mode" },

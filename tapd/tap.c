@@ -48,8 +48,9 @@ static const struct {
  * that is never made persistent: an unnamed device the kernel deletes
  * on close.  Each offload set is tried alone (an unknown bit is EINVAL,
  * so 6.1 refuses USO) and the log states what this kernel offers.
- * Frames between ZeroTier nodes are plain Ethernet, so the devices
- * handed out do not use them.
+ * Frames between ZeroTier nodes are plain Ethernet: a device is handed
+ * out with a virtio header only when zt-vl2d asks (TAPD_OPEN_VNET_HDR),
+ * and zt-vl2d cuts super-frames itself.
  */
 void
 tap_probe(uint32_t *offloads)
@@ -88,13 +89,13 @@ tap_probe(uint32_t *offloads)
 		}
 	}
 	close(fd);
-	log_info("tun: features 0x%x, IFF_VNET_HDR, offloads:%s (not used: "
-	    "ZeroTier frames are plain Ethernet)", features,
+	log_info("tun: features 0x%x, IFF_VNET_HDR, offloads:%s (used when "
+	    "zt-vl2d asks for a virtio header)", features,
 	    *offloads != 0 ? list : " none");
 }
 
 int
-tap_attach(const char *name, bool create)
+tap_attach(const char *name, bool create, bool vnet_hdr)
 {
 	struct ifreq ifr;
 	int fd, saved;
@@ -103,6 +104,8 @@ tap_attach(const char *name, bool create)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (vnet_hdr)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	/* never take over a device someone else created under the name */
 	if (create)
 		ifr.ifr_flags |= IFF_TUN_EXCL;
@@ -111,6 +114,14 @@ tap_attach(const char *name, bool create)
 	    strcmp(ifr.ifr_name, name) != 0)
 		goto fail;
 	if (create && ioctl(fd, TUNSETPERSIST, 1UL) == -1)
+		goto fail;
+	/*
+	 * Offloads belong to the device and outlive the fd: after an
+	 * attach with a virtio header asked for them, a reader without one
+	 * would get super-frames.  Each attach starts with none; the
+	 * reader of a virtio-header fd enables what it can segment.
+	 */
+	if (ioctl(fd, TUNSETOFFLOAD, 0UL) == -1)
 		goto fail;
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		goto fail;

@@ -81,7 +81,7 @@ void	 tap_probe(uint32_t *offloads);
  * Opens (creating when new) the persistent TAP device name and returns
  * its fd, or -1 (errno EBUSY: another process holds it).
  */
-int	 tap_attach(const char *name, bool create);
+int	 tap_attach(const char *name, bool create, bool vnet_hdr);
 
 struct tapd_dev {
 	bool			 used;
@@ -118,8 +118,10 @@ struct tapd_ctx {
 	int			 mcast_fd;	/* /proc/net/dev_mcast */
 	uint32_t		 offloads;
 	struct ipc		*ipc;
-	struct ipc_listener	*listener;
+	struct ipc_listener	*listener;	/* zt-ctl (and zt-vl2d in group zt) */
 	int			 listen_fd;
+	struct ipc_listener	*daemons;	/* zt-vl2d, uid-checked */
+	int			 daemons_fd;
 	struct ipc_conn		*vl2d;
 	uid_t			 vl2_uid;
 	struct event		*ev_scan;

@@ -99,62 +99,94 @@ struct vl1d_peer_list {
 	struct vl1d_ctx	*ctx;
 	json_t		*arr;		/* NULL: count paths only */
 	unsigned int	 npaths;
+	bool		 api;		/* the HTTP API's shape */
 };
 
-static void
-vl1d_peer_json(struct vl1_peer *p, void *arg)
+/*
+ * A peer as zt-ctl shows it, or with api as ZeroTier One's HTTP API
+ * returns it (spec/service.md §6.6): exactly its keys, no more.
+ */
+json_t *
+vl1d_json_peer(struct vl1d_ctx *ctx, struct vl1_peer *p, bool api)
 {
-	struct vl1d_peer_list *pl = arg;
-	int64_t now = vl1d_now(pl->ctx);
+	int64_t now = vl1d_now(ctx);
 	struct vl1_path *best = vl1_peer_best_path(p, now, false);
 	char a[11], ver[32], addr[INETADDR_STRLEN];
-	json_t *o, *paths;
+	json_t *o, *paths, *po;
 	unsigned int i;
 
-	for (i = 0; i < VL1_MAX_PATHS; i++)
-		pl->npaths += p->paths[i].used;
-	if (pl->arr == NULL)
-		return;
 	paths = json_array();
 	for (i = 0; i < VL1_MAX_PATHS; i++) {
 		struct vl1_path *x = &p->paths[i];
 
 		if (!x->used)
 			continue;
-		json_array_append_new(paths, json_pack(
-		    "{s:s, s:I, s:I, s:b, s:b, s:b, s:i, s:i, s:I}",
+		po = json_pack("{s:s, s:I, s:I, s:b, s:b, s:b, s:i, s:I}",
 		    "address", inetaddr_fmt(&x->addr, addr),
 		    "lastReceive", (json_int_t)x->lr,
 		    "lastSend", (json_int_t)x->last_send,
 		    "active", vl1_path_alive(x, now),
 		    "expired", vl1_path_expired(x, now),
 		    "preferred", x == best,
-		    "latency", x->latency == VL1_LATENCY_UNKNOWN ? -1 :
-		    (int)x->latency,
 		    "localSocket", x->sock,
 		    "trustedPathId", (json_int_t)vl1_node_trusted_id(
-		    pl->ctx->node, &x->addr)));
+		    ctx->node, &x->addr));
+		if (api)
+			json_object_set_new(po, "localPort", json_integer(
+			    x->sock >= 0 && (unsigned int)x->sock <
+			    ctx->nsocks ? ctx->socks[x->sock].bound.port : 0));
+		else
+			json_object_set_new(po, "latency", json_integer(
+			    x->latency == VL1_LATENCY_UNKNOWN ? -1 :
+			    (int)x->latency));
+		json_array_append_new(paths, po);
 	}
 	if (p->proto == 0)
 		snprintf(ver, sizeof(ver), "-1.-1.-1");
 	else
 		snprintf(ver, sizeof(ver), "%u.%u.%u", p->vmajor, p->vminor,
 		    p->vrev);
-	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:i, s:I, "
-	    "s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:i, s:o}",
 	    "address", zt_address_fmt(p->id.address, a),
-	    "role", vl1d_role_of(pl->ctx, p->id.address),
+	    "role", vl1d_role_of(ctx, p->id.address),
 	    "version", ver,
 	    "versionMajor", p->proto == 0 ? -1 : (int)p->vmajor,
 	    "versionMinor", p->proto == 0 ? -1 : (int)p->vminor,
 	    "versionRev", p->proto == 0 ? -1 : (int)p->vrev,
 	    "tunneled", 0,
-	    "protocol", (int)p->proto,
 	    "latency", best == NULL || best->latency == VL1_LATENCY_UNKNOWN ?
 	    -1 : (int)best->latency,
-	    "lastReceive", (json_int_t)p->last_recv,
 	    "paths", paths);
-	json_array_append_new(pl->arr, o);
+	if (api) {
+		json_object_set_new(o, "isBonded", json_false());
+	} else {
+		json_object_set_new(o, "protocol", json_integer(p->proto));
+		json_object_set_new(o, "lastReceive",
+		    json_integer(p->last_recv));
+	}
+	return o;
+}
+
+static void
+vl1d_peer_json(struct vl1_peer *p, void *arg)
+{
+	struct vl1d_peer_list *pl = arg;
+	unsigned int i;
+
+	for (i = 0; i < VL1_MAX_PATHS; i++)
+		pl->npaths += p->paths[i].used;
+	if (pl->arr != NULL)
+		json_array_append_new(pl->arr, vl1d_json_peer(pl->ctx, p,
+		    pl->api));
+}
+
+json_t *
+vl1d_json_peers(struct vl1d_ctx *ctx, bool api)
+{
+	struct vl1d_peer_list pl = { ctx, json_array(), 0, api };
+
+	vl1_peers_foreach(&ctx->node->peers, vl1d_peer_json, &pl);
+	return pl.arr;
 }
 
 /* issue 4 item 8: what came in and out, and why packets were dropped */
@@ -162,7 +194,7 @@ static json_t *
 vl1d_ctl_counters(struct vl1d_ctx *ctx)
 {
 	struct vl1_stats *st = &ctx->node->st;
-	struct vl1d_peer_list pl = { ctx, NULL, 0 };
+	struct vl1d_peer_list pl = { ctx, NULL, 0, false };
 	struct reasm_stats rs;
 
 	reasm_get_stats(ctx->node->reasm, &rs);
@@ -250,8 +282,8 @@ vl1d_ctl_ping(struct vl1d_ctx *ctx, json_t *req)
 	return json_pack("{s:s, s:b}", "address", addr, "sent", 1);
 }
 
-static json_t *
-vl1d_moon_json(const struct world *w)
+json_t *
+vl1d_json_moon(const struct world *w)
 {
 	char id[17], pub[IDENTITY_STRING_MAX], ep[INETADDR_STRLEN];
 	char sig[2 * ZT_SIGNATURE_LEN + 1], key[2 * C25519_PUBLIC_LEN + 1];
@@ -287,7 +319,7 @@ vl1d_ctl_listmoons(struct vl1d_ctx *ctx)
 	unsigned int i;
 
 	for (i = 0; i < n->nmoons; i++)
-		json_array_append_new(arr, vl1d_moon_json(&n->moons[i]));
+		json_array_append_new(arr, vl1d_json_moon(&n->moons[i]));
 	for (i = 0; i < n->nwanted; i++) {
 		snprintf(id, sizeof(id), "%016llx",
 		    (unsigned long long)n->wanted[i].id);
@@ -313,18 +345,21 @@ vl1d_parse_id(json_t *req, const char *key, size_t maxdigits,
 	return 0;
 }
 
-static json_t *
-vl1d_ctl_orbit(struct vl1d_ctx *ctx, json_t *req)
+int
+vl1d_orbit(struct vl1d_ctx *ctx, uint64_t id, uint64_t seed,
+    const struct world **held)
 {
 	char path[PATH_MAX];
 	struct world w;
-	uint64_t id, seed;
 	int64_t now = vl1d_now(ctx);
+	unsigned int i;
 
-	if (vl1d_parse_id(req, "id", 16, &id) == -1 ||
-	    vl1d_parse_id(req, "seed", 10, &seed) == -1 ||
-	    zt_address_reserved(seed))
-		return json_pack("{s:s}", "error", "bad moon id or seed");
+	*held = NULL;
+	for (i = 0; i < ctx->node->nmoons; i++)
+		if (ctx->node->moons[i].id == id) {
+			*held = &ctx->node->moons[i];
+			return 0;
+		}
 	/* §6.4: a moon file already in moons.d is orbited directly */
 	snprintf(path, sizeof(path), "%s/moons.d/%016llx.moon",
 	    ctx->cfg.home, (unsigned long long)id);
@@ -332,13 +367,46 @@ vl1d_ctl_orbit(struct vl1d_ctx *ctx, json_t *req)
 	    w.id == id && vl1_node_add_moon(ctx->node, &w, now) == 0) {
 		log_info("orbiting moon %016llx from %s",
 		    (unsigned long long)id, path);
-		return vl1d_moon_json(&w);
+		for (i = 0; i < ctx->node->nmoons; i++)
+			if (ctx->node->moons[i].id == id)
+				*held = &ctx->node->moons[i];
+		return 0;
 	}
+	/* 1.14.1: without a seed only a moon it already has is orbited */
+	if (seed == 0)
+		return 0;
 	if (vl1_node_orbit(ctx->node, id, seed, now) == -1)
-		return json_pack("{s:s}", "error", "too many moons");
+		return -1;
+	vl1d_save_seed(ctx, id, seed);
 	vl1d_udp_flush(ctx);
 	log_info("orbiting moon %016llx, asking %010llx for it",
 	    (unsigned long long)id, (unsigned long long)seed);
+	return 0;
+}
+
+int
+vl1d_deorbit(struct vl1d_ctx *ctx, uint64_t id)
+{
+	/* ZeroTier answers OK for a moon it does not orbit, too */
+	if (vl1_node_deorbit(ctx->node, id) == 0)
+		log_info("left moon %016llx", (unsigned long long)id);
+	return vl1d_forget_moon(ctx, id);
+}
+
+static json_t *
+vl1d_ctl_orbit(struct vl1d_ctx *ctx, json_t *req)
+{
+	const struct world *held;
+	uint64_t id, seed;
+
+	if (vl1d_parse_id(req, "id", 16, &id) == -1 ||
+	    vl1d_parse_id(req, "seed", 10, &seed) == -1 ||
+	    zt_address_reserved(seed))
+		return json_pack("{s:s}", "error", "bad moon id or seed");
+	if (vl1d_orbit(ctx, id, seed, &held) == -1)
+		return json_pack("{s:s}", "error", "too many moons");
+	if (held != NULL)
+		return vl1d_json_moon(held);
 	return json_pack("{s:s, s:s, s:b}", "id", json_string_value(
 	    json_object_get(req, "id")), "seed", json_string_value(
 	    json_object_get(req, "seed")), "waiting", 1);
@@ -351,10 +419,7 @@ vl1d_ctl_deorbit(struct vl1d_ctx *ctx, json_t *req)
 
 	if (vl1d_parse_id(req, "id", 16, &id) == -1)
 		return json_pack("{s:s}", "error", "bad moon id");
-	/* ZeroTier answers OK for a moon it does not orbit, too */
-	if (vl1_node_deorbit(ctx->node, id) == 0)
-		log_info("left moon %016llx", (unsigned long long)id);
-	if (vl1d_forget_moon(ctx, id) == -1)
+	if (vl1d_deorbit(ctx, id) == -1)
 		return json_pack("{s:s}", "error",
 		    "cannot remove the moon file");
 	return json_pack("{s:s, s:b}", "id", json_string_value(
@@ -365,7 +430,6 @@ static int
 vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
 	struct vl1d_ctx *ctx = arg;
-	struct vl1d_peer_list pl = { ctx, NULL, 0 };
 	const uint8_t *p;
 	json_error_t err;
 	json_t *req, *reply;
@@ -384,9 +448,7 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	if (strcmp(cmd, "info") == 0)
 		reply = vl1d_ctl_info(ctx);
 	else if (strcmp(cmd, "peers") == 0) {
-		pl.arr = json_array();
-		vl1_peers_foreach(&ctx->node->peers, vl1d_peer_json, &pl);
-		reply = pl.arr;
+		reply = vl1d_json_peers(ctx, false);
 	} else if (strcmp(cmd, "ping") == 0) {
 		reply = vl1d_ctl_ping(ctx, req);
 	} else if (strcmp(cmd, "listmoons") == 0) {
@@ -395,6 +457,13 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = vl1d_ctl_orbit(ctx, req);
 	} else if (strcmp(cmd, "deorbit") == 0) {
 		reply = vl1d_ctl_deorbit(ctx, req);
+	} else if (strcmp(cmd, "sandbox") == 0) {	/* zt-ctl sandbox */
+		reply = json_pack("{s:s, s:s, s:[o, o], s:{s:b, s:b}}",
+		    "daemon", "zt-vl1d", "version", ZT_VERSION, "processes",
+		    sandbox_report_json(&vl1d_policy, 0),
+		    sandbox_report_json(&keyholder_policy, ctx->keyholder),
+		    "links", "zt-vl2d", ctx->vl2d != NULL, "zt-controllerd",
+		    ctx->ctrld != NULL);
 	} else {
 		json_decref(req);
 		return ipc_send_error(c, m->id, 38, "unknown command");
@@ -538,10 +607,13 @@ vl1d_control_open(struct vl1d_ctx *ctx)
 	    (gr = getgrnam(ctx->cfg.ctl_group)) != NULL)
 		gid = gr->gr_gid;
 	snprintf(path, sizeof(path), "%s/zt-vl1d.sock", ctx->cfg.rundir);
-	if ((fd = ipc_socket_listen(path, 0660, gid)) == -1) {
+	/* an activated socket comes with the mode its .socket unit set */
+	if ((fd = ctx->activated[VL1D_FD_CONTROL]) == -1 &&
+	    (fd = ipc_socket_listen(path, 0660, gid)) == -1) {
 		log_warn("%s", path);
 		return -1;
 	}
+	ctx->activated[VL1D_FD_CONTROL] = -1;
 	ctx->listener = ipc_listener_new(ctx->ipc, fd, IPC_R(CTL), &cb, ctx);
 	if (ctx->listener == NULL)
 		return -1;
@@ -552,10 +624,12 @@ vl1d_control_open(struct vl1d_ctx *ctx)
 	 * daemons need no membership of group zt, which gates zt-ctl.
 	 */
 	snprintf(path, sizeof(path), "%s/zt-vl1d-ipc.sock", ctx->cfg.rundir);
-	if ((fd = ipc_socket_listen(path, 0666, (gid_t)-1)) == -1) {
+	if ((fd = ctx->activated[VL1D_FD_IPC]) == -1 &&
+	    (fd = ipc_socket_listen(path, 0666, (gid_t)-1)) == -1) {
 		log_warn("%s", path);
 		return -1;
 	}
+	ctx->activated[VL1D_FD_IPC] = -1;
 	ctx->daemons = ipc_listener_new(ctx->ipc, fd,
 	    IPC_R(VL2D) | IPC_R(CONTROLLERD), &cb, ctx);
 	if (ctx->daemons == NULL)

@@ -114,7 +114,7 @@ static const struct ipc_handler keyholder_handlers[] = {
  * Without that user this host runs no controller and nothing listens.
  */
 static int
-keyholder_sign_socket(struct ipc_config *c, const char *rundir)
+keyholder_sign_socket(struct ipc_config *c, const char *rundir, int keys_fd)
 {
 	char path[PATH_MAX];
 	struct passwd *pw;
@@ -122,9 +122,14 @@ keyholder_sign_socket(struct ipc_config *c, const char *rundir)
 
 	if ((pw = getpwnam(KEYHOLDER_SIGN_USER)) == NULL) {
 		log_info("no user %s: no signing socket", KEYHOLDER_SIGN_USER);
+		if (keys_fd != -1)
+			close(keys_fd);
 		return -1;
 	}
 	c->role_uid[IPC_ROLE_CONTROLLERD] = pw->pw_uid;
+	/* socket activation: the service manager made it, mode and all */
+	if (keys_fd != -1)
+		return keys_fd;
 	if (snprintf(path, sizeof(path), "%s/%s", rundir, KEYSIGN_SOCKET) >=
 	    (int)sizeof(path)) {
 		log_warnx("signing socket path too long");
@@ -136,7 +141,7 @@ keyholder_sign_socket(struct ipc_config *c, const char *rundir)
 }
 
 void
-keyholder_main(struct identity *id, int fd, const char *rundir)
+keyholder_main(struct identity *id, int fd, const char *rundir, int keys_fd)
 {
 	struct ipc_callbacks cb = {
 		.handlers = keyholder_handlers,
@@ -157,7 +162,8 @@ keyholder_main(struct identity *id, int fd, const char *rundir)
 	if ((k.base = ipc_event_base_new()) == NULL)
 		fatalx("key holder: no event base");
 	ipc_config_init(&c, IPC_ROLE_KEYHOLDER);
-	sfd = rundir != NULL ? keyholder_sign_socket(&c, rundir) : -1;
+	sfd = rundir != NULL ? keyholder_sign_socket(&c, rundir, keys_fd) :
+	    -1;
 	if ((ipc = ipc_new(k.base, &c)) == NULL ||
 	    ipc_conn_open(ipc, fd, IPC_R(VL1D), IPC_CONN_TRUSTED, &cb,
 	    &k) == NULL)

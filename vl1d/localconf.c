@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "file.h"
+#include "hex.h"
 #include "localconf.h"
 
 /* ZT_MIN_PHYSMTU and ZT_MAX_PHYSMTU of 1.14.1 */
@@ -38,6 +39,7 @@ localconf_init(struct localconf *lc)
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->allow_secondary = true;
+	lc->http_api = true;
 }
 
 /* an unsigned integer, as a JSON number or a decimal string (ZeroTier
@@ -178,6 +180,79 @@ lc_prefixes(struct localconf *lc, json_t *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* an array of strings, each parsed by fn into out[], at most max */
+static int
+lc_addr_list(json_t *a, const char *key, int (*fn)(struct inetaddr *,
+    const char *), struct inetaddr *out, unsigned int max, unsigned int *n,
+    const char *what, char *err, size_t errlen)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(a))
+		return lc_err(err, errlen, "%s: not an array", key);
+	json_array_foreach(a, i, v) {
+		if (*n == max)
+			return lc_err(err, errlen, "%s: more than %u entries",
+			    key, max);
+		if (!json_is_string(v) || fn(&out[*n],
+		    json_string_value(v)) == -1)
+			return lc_err(err, errlen, "%s[%zu]: not %s", key, i,
+			    what);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+lc_virtual(struct localconf *lc, json_t *virt, char *err, size_t errlen)
+{
+	struct localconf_virtual *v;
+	const char *addr;
+	char key[96];
+	json_t *o, *a;
+	unsigned int i;
+
+	if (!json_is_object(virt))
+		return lc_err(err, errlen, "virtual: not an object");
+	json_object_foreach(virt, addr, o) {
+		if (lc->nvirt == LOCALCONF_MAX_VIRTUAL)
+			return lc_err(err, errlen, "virtual: more than %d "
+			    "peers", LOCALCONF_MAX_VIRTUAL);
+		v = &lc->virt[lc->nvirt];
+		memset(v, 0, sizeof(*v));
+		if (strlen(addr) != 10 || hex_parse_u64(addr, 10,
+		    &v->address) == -1 || v->address == 0)
+			return lc_err(err, errlen, "virtual.%.32s: not a "
+			    "10-digit hex address", addr);
+		for (i = 0; i < lc->nvirt; i++)
+			if (lc->virt[i].address == v->address)
+				return lc_err(err, errlen, "virtual.%s: "
+				    "listed twice", addr);
+		if (!json_is_object(o))
+			return lc_err(err, errlen, "virtual.%s: not an "
+			    "object", addr);
+		snprintf(key, sizeof(key), "virtual.%s.try", addr);
+		if ((a = json_object_get(o, "try")) != NULL &&
+		    lc_addr_list(a, key, inetaddr_parse, v->try,
+		    LOCALCONF_MAX_TRY, &v->ntry, "an ip/port", err,
+		    errlen) == -1)
+			return -1;
+		for (i = 0; i < v->ntry; i++)
+			if (v->try[i].port == 0)
+				return lc_err(err, errlen, "%s[%u]: no port",
+				    key, i);
+		snprintf(key, sizeof(key), "virtual.%s.blacklist", addr);
+		if ((a = json_object_get(o, "blacklist")) != NULL &&
+		    lc_addr_list(a, key, inetaddr_parse_cidr, v->blacklist,
+		    LOCALCONF_MAX_VBLACKLIST, &v->nblacklist,
+		    "a network (ip/bits)", err, errlen) == -1)
+			return -1;
+		lc->nvirt++;
+	}
+	return 0;
+}
+
 static int
 lc_settings(struct localconf *lc, json_t *s, char *err, size_t errlen)
 {
@@ -205,6 +280,17 @@ lc_settings(struct localconf *lc, json_t *s, char *err, size_t errlen)
 	if ((v = json_object_get(s, "interfacePrefixBlacklist")) != NULL &&
 	    lc_prefixes(lc, v, err, errlen) == -1)
 		return -1;
+	if ((v = json_object_get(s, "allowManagementFrom")) != NULL &&
+	    lc_addr_list(v, "settings.allowManagementFrom",
+	    inetaddr_parse_cidr, lc->mgmt, LOCALCONF_MAX_MGMT, &lc->nmgmt,
+	    "a network (ip/bits)", err, errlen) == -1)
+		return -1;
+	if ((v = json_object_get(s, "httpApi")) != NULL) {
+		if (!json_is_boolean(v))
+			return lc_err(err, errlen,
+			    "settings.httpApi: not true or false");
+		lc->http_api = json_is_true(v);
+	}
 	return 0;
 }
 
@@ -231,10 +317,8 @@ localconf_parse(struct localconf *lc, const char *text, size_t len,
 	    lc_physical(lc, v, err, errlen) == -1)
 		goto fail;
 	if ((v = json_object_get(root, "virtual")) != NULL &&
-	    !json_is_object(v)) {
-		lc_err(err, errlen, "virtual: not an object");
+	    lc_virtual(lc, v, err, errlen) == -1)
 		goto fail;
-	}
 	if ((v = json_object_get(root, "settings")) != NULL &&
 	    lc_settings(lc, v, err, errlen) == -1)
 		goto fail;
@@ -286,4 +370,79 @@ localconf_if_blacklisted(const struct localconf *lc, const char *ifname)
 		    strlen(lc->ifprefix[i])) == 0)
 			return true;
 	return false;
+}
+
+unsigned int
+localconf_mtu(const struct localconf *lc, const struct inetaddr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < lc->nphysical; i++)
+		if (lc->physical[i].mtu != 0 &&
+		    lc->physical[i].net.family == a->family &&
+		    inetaddr_contains(&lc->physical[i].net, a))
+			return lc->physical[i].mtu;
+	return 0;
+}
+
+/* one "<hex id> <cidr>" line of the legacy trustedpaths file */
+static int
+lc_trusted_line(struct localconf *lc, char *line, unsigned int lineno,
+    char *err, size_t errlen)
+{
+	struct localconf_physical *p;
+	struct inetaddr net;
+	char *id, *cidr, *extra, *save;
+	uint64_t tid;
+	unsigned int i;
+
+	if ((id = strtok_r(line, " \t\r", &save)) == NULL || *id == '#')
+		return 0;
+	cidr = strtok_r(NULL, " \t\r", &save);
+	extra = strtok_r(NULL, " \t\r", &save);
+	if (cidr == NULL || extra != NULL || strlen(id) > 16 ||
+	    hex_parse_u64(id, strlen(id), &tid) == -1 || tid == 0 ||
+	    inetaddr_parse_cidr(&net, cidr) == -1)
+		return lc_err(err, errlen, "trustedpaths line %u: not "
+		    "\"<hex id> <ip/bits>\"", lineno);
+	for (i = 0; i < lc->nphysical; i++) {
+		p = &lc->physical[i];
+		if (inetaddr_cmp(&p->net, &net) == 0) {
+			/* local.conf's own id for the network wins */
+			if (p->trusted_id == 0)
+				p->trusted_id = tid;
+			return 0;
+		}
+	}
+	if (lc->nphysical == LOCALCONF_MAX_PHYSICAL)
+		return lc_err(err, errlen, "trustedpaths line %u: more than "
+		    "%d physical networks", lineno, LOCALCONF_MAX_PHYSICAL);
+	p = &lc->physical[lc->nphysical++];
+	memset(p, 0, sizeof(*p));
+	p->net = net;
+	p->trusted_id = tid;
+	return 0;
+}
+
+int
+localconf_parse_trustedpaths(struct localconf *lc, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	char *copy, *cur, *line;
+	unsigned int lineno = 0;
+	int rc = 0;
+
+	if (len > TRUSTEDPATHS_MAX_BYTES)
+		return lc_err(err, errlen, "trustedpaths: larger than %d "
+		    "bytes", TRUSTEDPATHS_MAX_BYTES);
+	if (memchr(text, '\0', len) != NULL)
+		return lc_err(err, errlen, "trustedpaths: not text");
+	if ((copy = strndup(text, len)) == NULL)
+		return lc_err(err, errlen, "trustedpaths: %s",
+		    strerror(errno));
+	cur = copy;
+	while (rc == 0 && (line = strsep(&cur, "\n")) != NULL)
+		rc = lc_trusted_line(lc, line, ++lineno, err, errlen);
+	free(copy);
+	return rc;
 }

@@ -1,9 +1,10 @@
 /*
  * zt-vl1d: ZeroTier VL1 — the encrypted peer-to-peer transport.
  *
- * Start-up (DESIGN.md "Sandboxes"): parse argv → read identity and
- * worlds → fork the key holder, which keeps identity.secret → the network
- * half forgets the secret, opens UDP sockets, its control socket and the
+ * Start-up (DESIGN.md "Sandboxes"): parse argv → read identity, worlds
+ * and local.conf → take the sockets a service manager passed → fork the
+ * key holder, which keeps identity.secret → the network half forgets the
+ * secret, opens UDP sockets, its control socket, the HTTP API and the
  * event loop → warm-up → user drop → sandbox → dispatch.
  */
 #include <sys/socket.h>
@@ -27,6 +28,7 @@
 #include <openssl/rand.h>
 
 #include "file.h"
+#include "keysign.h"
 #include "notify.h"
 #include "log.h"
 #include "priv.h"
@@ -114,8 +116,13 @@ vl1d_world_updated(void *arg, const struct world *w)
 		    ctx->cfg.home, (unsigned long long)w->id);
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (world_serialize(w, &wb) == -1 ||
-	    file_write_atomic(path, buf, wbuf_len(&wb), 0644) == -1)
+	    file_write_atomic(path, buf, wbuf_len(&wb), 0644) == -1) {
 		log_warn("cannot save %s", path);
+		return;
+	}
+	/* the .moon file now carries the orbit across restarts */
+	if (w->type == WORLD_TYPE_MOON)
+		vl1d_drop_seed(ctx, w->id);
 }
 
 static void
@@ -262,6 +269,38 @@ vl1d_print_policy(void)
 	return rc == 0 ? 0 : 1;
 }
 
+/*
+ * Socket activation (systemd/zt-vl1d*.socket): the sockets the service
+ * manager passed, each checked to be the listening socket its name says
+ * at the path this daemon would use; the others are bound as usual.
+ */
+static void
+vl1d_activation(struct vl1d_ctx *ctx)
+{
+	static const char *const names[VL1D_NFDS] = { "control", "ipc",
+	    "keys" };
+	static const char *const files[VL1D_NFDS] = { "zt-vl1d.sock",
+	    "zt-vl1d-ipc.sock", KEYSIGN_SOCKET };
+	char buf[VL1D_NFDS][PATH_MAX];
+	const char *paths[VL1D_NFDS];
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < VL1D_NFDS; i++) {
+		if (snprintf(buf[i], sizeof(buf[i]), "%s/%s", ctx->cfg.rundir,
+		    files[i]) >= (int)sizeof(buf[i]))
+			fatalx("run directory path too long");
+		paths[i] = buf[i];
+	}
+	if ((n = notify_listen_fds_named(names, paths, ctx->activated,
+	    VL1D_NFDS)) == -1)
+		fatalx("socket activation: the passed sockets are not "
+		    "usable");
+	if (n > 0)
+		log_info("socket activation: %d of %d sockets passed", n,
+		    VL1D_NFDS);
+}
+
 /* forks the key holder; the caller keeps the network half */
 static void
 vl1d_fork_keyholder(struct vl1d_ctx *ctx, struct identity *secret)
@@ -276,11 +315,21 @@ vl1d_fork_keyholder(struct vl1d_ctx *ctx, struct identity *secret)
 	case 0:
 		close(sv[0]);
 		log_init("zt-vl1d[keys]", log_getlevel());
-		keyholder_main(secret, sv[1], ctx->cfg.rundir);
+		/* the network half's sockets are none of the key holder's */
+		if (ctx->activated[VL1D_FD_CONTROL] != -1)
+			close(ctx->activated[VL1D_FD_CONTROL]);
+		if (ctx->activated[VL1D_FD_IPC] != -1)
+			close(ctx->activated[VL1D_FD_IPC]);
+		keyholder_main(secret, sv[1], ctx->cfg.rundir,
+		    ctx->activated[VL1D_FD_KEYS]);
 	default:
 		break;
 	}
 	close(sv[1]);
+	if (ctx->activated[VL1D_FD_KEYS] != -1) {
+		close(ctx->activated[VL1D_FD_KEYS]);
+		ctx->activated[VL1D_FD_KEYS] = -1;
+	}
 	/* from here on this process never holds the secret key */
 	if (identity_copy(&ctx->id, secret, false) == -1)
 		fatalx("identity copy");
@@ -290,9 +339,67 @@ vl1d_fork_keyholder(struct vl1d_ctx *ctx, struct identity *secret)
 		fatalx("cannot reach the key holder");
 }
 
+/* local.conf's physical MTUs and virtual entries, as the engine has them */
+static void
+vl1d_engine_localconf(struct vl1d_ctx *ctx, struct vl1_config *nc,
+    struct vl1_phys_mtu *mtus, struct vl1_virtual **virtp)
+{
+	const struct localconf *lc = &ctx->local;
+	struct vl1_virtual *virt;
+	unsigned int i, k;
+
+	for (i = 0; i < lc->nphysical; i++)
+		if (lc->physical[i].mtu != 0 && nc->nmtus < VL1_MAX_PHYS_MTU) {
+			mtus[nc->nmtus].net = lc->physical[i].net;
+			mtus[nc->nmtus++].mtu = lc->physical[i].mtu;
+		}
+	nc->mtus = mtus;
+	_Static_assert(LOCALCONF_MAX_VIRTUAL <= VL1_MAX_VIRTUAL &&
+	    LOCALCONF_MAX_TRY <= VL1_VIRTUAL_TRY &&
+	    LOCALCONF_MAX_VBLACKLIST <= VL1_VIRTUAL_BLACKLIST,
+	    "local.conf's virtual entries fit the engine's");
+	if ((virt = calloc(VL1_MAX_VIRTUAL, sizeof(*virt))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < lc->nvirt; i++) {
+		virt[i].address = lc->virt[i].address;
+		for (k = 0; k < lc->virt[i].ntry; k++)
+			virt[i].try[virt[i].ntry++] = lc->virt[i].try[k];
+		for (k = 0; k < lc->virt[i].nblacklist; k++)
+			virt[i].blacklist[virt[i].nblacklist++] =
+			    lc->virt[i].blacklist[k];
+	}
+	nc->virt = virt;
+	nc->nvirt = lc->nvirt;
+	*virtp = virt;
+}
+
+/* orbits whose moon had not arrived before the restart (moons.d/.seed) */
+static void
+vl1d_orbit_seeds(struct vl1d_ctx *ctx)
+{
+	const struct vl1_wanted_moon *m;
+	unsigned int i, k;
+
+	for (i = 0; i < ctx->nseeds; i++) {
+		m = &ctx->seeds[i];
+		for (k = 0; k < ctx->nmoons; k++)
+			if (ctx->moons[k].id == m->id)
+				break;
+		if (k < ctx->nmoons)
+			vl1d_drop_seed(ctx, m->id);
+		else if (vl1_node_orbit(ctx->node, m->id, m->seed,
+		    vl1d_now(ctx)) == 0)
+			log_info("orbiting moon %016llx again, asking %010llx "
+			    "for it", (unsigned long long)m->id,
+			    (unsigned long long)m->seed);
+	}
+}
+
 static void
 vl1d_setup(struct vl1d_ctx *ctx)
 {
+	struct vl1_phys_mtu mtus[VL1_MAX_PHYS_MTU];
+	struct vl1_virtual *virt;
 	struct ipc_config ic;
 	struct vl1_config nc;
 	struct vl1_io io;
@@ -313,6 +420,9 @@ vl1d_setup(struct vl1d_ctx *ctx)
 	if (vl1d_control_open(ctx) == -1)
 		fatalx("cannot open the control socket in %s",
 		    ctx->cfg.rundir);
+	/* the node runs without its HTTP API rather than not at all */
+	if (vl1d_api_open(ctx) == -1)
+		log_warnx("HTTP API off: it could not be set up");
 	memset(&io, 0, sizeof(io));
 	io.arg = ctx;
 	io.send = vl1d_udp_send;
@@ -330,13 +440,16 @@ vl1d_setup(struct vl1d_ctx *ctx)
 	nc.ntrusted = ctx->ntrusted;
 	nc.blacklist = ctx->blacklist;
 	nc.nblacklist = ctx->nblacklist;
+	vl1d_engine_localconf(ctx, &nc, mtus, &virt);
 	if ((ctx->node = vl1_node_new(&nc, &io, vl1d_now(ctx))) == NULL)
 		fatalx("cannot start the VL1 engine");
+	free(virt);
 	for (i = 0; i < ctx->nmoons; i++)
 		if (vl1_node_add_moon(ctx->node, &ctx->moons[i],
 		    vl1d_now(ctx)) == -1)
 			log_warnx("moon %016llx refused",
 			    (unsigned long long)ctx->moons[i].id);
+	vl1d_orbit_seeds(ctx);
 	ctx->ev_tick = evtimer_new(ctx->base, vl1d_tick, ctx);
 	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, vl1d_signal, ctx);
 	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, vl1d_signal, ctx);
@@ -356,9 +469,12 @@ main(int argc, char **argv)
 	struct vl1d_ctx ctx;
 	struct identity secret;
 	bool print = false;
+	unsigned int i;
 	char a[11];
 
 	memset(&ctx, 0, sizeof(ctx));
+	for (i = 0; i < VL1D_NFDS; i++)
+		ctx.activated[i] = -1;
 	log_init("zt-vl1d", LOG_LVL_INFO);
 	vl1d_parse(&ctx, argc, argv, &print);
 	if (print)
@@ -374,6 +490,7 @@ main(int argc, char **argv)
 		fatalx("cannot use %s/peers.d", ctx.cfg.home);
 	/* the derived secondary port needs the address */
 	vl1d_apply_localconf(&ctx, secret.address);
+	vl1d_activation(&ctx);
 	vl1d_fork_keyholder(&ctx, &secret);
 	vl1d_setup(&ctx);
 	vl1d_policy_set_home(ctx.cfg.home);
@@ -390,6 +507,7 @@ main(int argc, char **argv)
 	event_active(ctx.ev_tick, EV_TIMEOUT, 0);
 	event_base_dispatch(ctx.base);
 
+	vl1d_api_free(ctx.api);
 	vl1_node_free(ctx.node);
 	ipc_sync_close(&ctx.keys);
 	ipc_free(ctx.ipc);

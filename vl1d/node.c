@@ -77,6 +77,12 @@ vl1_node_new(const struct vl1_config *c, const struct vl1_io *io,
 		n->trusted[n->ntrusted++] = c->trusted[i];
 	for (i = 0; i < c->nblacklist && i < VL1_MAX_BLACKLIST; i++)
 		n->blacklist[n->nblacklist++] = c->blacklist[i];
+	for (i = 0; i < c->nmtus && i < VL1_MAX_PHYS_MTU; i++)
+		n->mtus[n->nmtus++] = c->mtus[i];
+	for (i = 0; i < c->nvirt && i < VL1_MAX_VIRTUAL; i++) {
+		n->virt[n->nvirt] = c->virt[i];
+		n->virt[n->nvirt++].last_try = 0;
+	}
 	if (c->planet != NULL)
 		n->planet = *c->planet;
 	else if (world_load_default_planet(&n->planet) == -1)
@@ -138,19 +144,45 @@ vl1_root_of(const struct vl1_node *n, uint64_t a)
 	return NULL;
 }
 
+static struct vl1_virtual *
+vl1_virtual_of(struct vl1_node *n, uint64_t a)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->nvirt; i++)
+		if (n->virt[i].address == a)
+			return &n->virt[i];
+	return NULL;
+}
+
+static bool
+vl1_in_nets(const struct inetaddr *nets, unsigned int count,
+    const struct inetaddr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		if (nets[i].family == a->family &&
+		    inetaddr_contains(&nets[i], a))
+			return true;
+	return false;
+}
+
 bool
 vl1_path_allowed(struct vl1_node *n, struct vl1_peer *p,
     const struct inetaddr *a)
 {
 	const struct world_root *r;
+	struct vl1_virtual *v;
 	unsigned int i;
 
-	if (!inetaddr_valid_for_path(a))
+	if (!inetaddr_valid_for_path(a) ||
+	    vl1_in_nets(n->blacklist, n->nblacklist, a))
 		return false;
-	for (i = 0; i < n->nblacklist; i++)
-		if (n->blacklist[i].family == a->family &&
-		    inetaddr_contains(&n->blacklist[i], a))
-			return false;
+	/* local.conf virtual.<address>.blacklist */
+	if ((v = vl1_virtual_of(n, p->id.address)) != NULL &&
+	    vl1_in_nets(v->blacklist, v->nblacklist, a))
+		return false;
 	/* §5.3: a root with stable endpoints is reached only at them */
 	if ((r = vl1_root_of(n, p->id.address)) != NULL && r->nendpoints > 0) {
 		for (i = 0; i < r->nendpoints; i++)
@@ -497,6 +529,49 @@ vl1_best_upstream(struct vl1_node *n, int64_t now)
 	return best;
 }
 
+/*
+ * §5.5 step 2: a peer with no usable path gets a full HELLO at one of
+ * its local.conf "try" addresses, at most every 30 s; IPv6 first, as
+ * 1.14.1 asks for that family first.
+ */
+static void
+vl1_try_static(struct vl1_node *n, struct vl1_peer *p, int64_t now)
+{
+	static const uint8_t fam[2] = { INETADDR_V6, INETADDR_V4 };
+	const struct inetaddr *c[VL1_VIRTUAL_TRY];
+	struct vl1_virtual *v;
+	unsigned int i, f, nc;
+	uint32_t rnd;
+
+	if ((v = vl1_virtual_of(n, p->id.address)) == NULL || v->ntry == 0 ||
+	    (v->last_try != 0 && now - v->last_try < VL1_TRY_INTERVAL))
+		return;
+	v->last_try = now;
+	for (f = 0; f < 2; f++) {
+		for (i = nc = 0; i < v->ntry; i++)
+			if (v->try[i].family == fam[f] &&
+			    vl1_path_allowed(n, p, &v->try[i]))
+				c[nc++] = &v->try[i];
+		if (nc == 0)
+			continue;
+		n->io.random(n->io.arg, &rnd, sizeof(rnd));
+		vl1_send_hello(n, p, -1, c[rnd % nc], now);
+		return;
+	}
+}
+
+size_t
+vl1_node_path_mtu(const struct vl1_node *n, const struct inetaddr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->nmtus; i++)
+		if (n->mtus[i].net.family == a->family &&
+		    inetaddr_contains(&n->mtus[i].net, a))
+			return n->mtus[i].mtu;
+	return n->mtu;
+}
+
 /* sends an already-built packet through the general send queue */
 static int
 vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
@@ -508,9 +583,11 @@ vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
 	struct vl1_path *x;
 	uint8_t dg[ZT_MAX_PACKET_LEN];
 	uint64_t tid;
+	size_t mtu;
 	int i, np;
 
 	if ((x = vl1_peer_best_path(p, now, false)) == NULL) {
+		vl1_try_static(n, p, now);
 		/* §5.5: relay through the best upstream, else any path */
 		if (!vl1_node_is_upstream(n, p->id.address) &&
 		    (via = vl1_best_upstream(n, now)) != NULL &&
@@ -523,7 +600,9 @@ vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
 		if (x == NULL)
 			return -1;
 	}
-	if (len > n->mtu)
+	/* local.conf physical.<cidr>.mtu of the path's network */
+	mtu = vl1_node_path_mtu(n, &x->addr);
+	if (len > mtu)
 		pkt[ZT_PKT_IDX_FLAGS] |= ZT_PKT_FLAG_FRAGMENTED;
 	if ((tid = vl1_node_trusted_id(n, &x->addr)) != 0) {
 		/* §3.4: cipher 2, the path id where the MAC would be */
@@ -534,7 +613,7 @@ vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
 	} else if (armor_packet(pkt, len, p->armor, vl1_peer_suite(p)) == -1)
 		return -1;
 	vl1_expect_add(n, pkt);
-	if ((np = packet_split(pkt, len, n->mtu, &fb, pieces)) == -1)
+	if ((np = packet_split(pkt, len, mtu, &fb, pieces)) == -1)
 		return -1;
 	n->st.tx_packets++;
 	for (i = 0; i < np; i++) {

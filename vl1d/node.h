@@ -20,6 +20,11 @@
 #define VL1_MAX_MOONS		8
 #define VL1_MAX_TRUSTED		16	/* trusted physical networks */
 #define VL1_MAX_BLACKLIST	32	/* physical networks never used */
+#define VL1_MAX_PHYS_MTU	32	/* physical networks with their MTU */
+#define VL1_MAX_VIRTUAL		64	/* peers with local.conf hints */
+#define VL1_VIRTUAL_TRY		4
+#define VL1_VIRTUAL_BLACKLIST	8
+#define VL1_TRY_INTERVAL	30000	/* ZT_TRY_MEMORIZED_PATH_INTERVAL */
 #define VL1_SEEK_INTERVAL	1000	/* HELLO to a moon's seed */
 #define ARMOR_SUITE_TRUSTED	2	/* cipher 2 (spec/vl1.md §3.4) */
 #define VL1_PARK_MAX		32	/* parked packets, each direction */
@@ -158,6 +163,22 @@ struct vl1_trusted_path {
 	uint64_t	 id;		/* non-zero */
 };
 
+/* local.conf physical.<cidr>.mtu: UDP payload MTU of paths in net */
+struct vl1_phys_mtu {
+	struct inetaddr	 net;		/* netmask bits in the port field */
+	size_t		 mtu;
+};
+
+/* local.conf virtual.<address> (§5.3, §5.5) */
+struct vl1_virtual {
+	uint64_t	 address;
+	struct inetaddr	 try[VL1_VIRTUAL_TRY];	/* HELLO'd with no path */
+	unsigned int	 ntry;
+	struct inetaddr	 blacklist[VL1_VIRTUAL_BLACKLIST];
+	unsigned int	 nblacklist;
+	int64_t		 last_try;
+};
+
 /* a moon asked for by id whose definition the seed will send (§6.4) */
 struct vl1_wanted_moon {
 	uint64_t	 id;
@@ -177,6 +198,10 @@ struct vl1_node {
 	unsigned int		 ntrusted;
 	struct inetaddr		 blacklist[VL1_MAX_BLACKLIST];
 	unsigned int		 nblacklist;
+	struct vl1_phys_mtu	 mtus[VL1_MAX_PHYS_MTU];
+	unsigned int		 nmtus;
+	struct vl1_virtual	 virt[VL1_MAX_VIRTUAL];
+	unsigned int		 nvirt;
 	bool			 am_upstream;
 	struct reasm		*reasm;
 	size_t			 mtu;
@@ -205,6 +230,12 @@ struct vl1_config {
 	/* networks (bits in port) never used as paths: local.conf */
 	const struct inetaddr	*blacklist;	/* at most VL1_MAX_BLACKLIST */
 	unsigned int		 nblacklist;
+	/* per-network UDP MTU (at most VL1_MAX_PHYS_MTU; first match) */
+	const struct vl1_phys_mtu *mtus;
+	unsigned int		 nmtus;
+	/* per-peer try addresses and blacklists (at most VL1_MAX_VIRTUAL) */
+	const struct vl1_virtual *virt;
+	unsigned int		 nvirt;
 };
 
 struct vl1_node	*vl1_node_new(const struct vl1_config *,
@@ -239,6 +270,8 @@ int	 vl1_node_orbit(struct vl1_node *, uint64_t id, uint64_t seed,
 	    int64_t now);
 /* leaves a held or wanted moon; -1 when there is no such moon */
 int	 vl1_node_deorbit(struct vl1_node *, uint64_t id);
+/* the UDP payload MTU for a path to addr (local.conf or the default) */
+size_t	 vl1_node_path_mtu(const struct vl1_node *, const struct inetaddr *);
 /* the trusted path id of the network holding addr, or 0 */
 uint64_t	 vl1_node_trusted_id(const struct vl1_node *,
 	    const struct inetaddr *);

@@ -3,10 +3,12 @@
  * Internet, so it gets only what its event loop, UDP batches and the
  * state directory need; the key holder gets less still.
  */
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <fcntl.h>
 
@@ -58,8 +60,18 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	    SANDBOX_VALUE(SO_DOMAIN), SANDBOX_VALUE(SO_TYPE),
 	    SANDBOX_VALUE(SO_ERROR)),
 	    "checking an accepted socket and its peer's uid" },
-	{ "setsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(IP_TTL)),
-	    "TTL 2 on the first hole-punching datagram" },
+	{ "setsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(IP_TTL),
+	    SANDBOX_VALUE(SO_KEEPALIVE), SANDBOX_VALUE(TCP_NODELAY)),
+	    "TTL 2 on the first hole-punching datagram; libevent's HTTP "
+	    "connection options" },
+	{ "accept", NULL, "HTTP API connections (libevent)" },
+	{ "readv", NULL, "HTTP API (libevent buffers)" },
+	{ "writev", NULL, "HTTP API (libevent buffers)" },
+	{ "ioctl", SANDBOX_ARG_IN(1, SANDBOX_VALUE(FIONREAD)),
+	    "libevent sizes its HTTP reads" },
+	{ "shutdown", NULL, "closing HTTP API connections" },
+	{ "getsockname", NULL, "libevent's HTTP listener" },
+	{ "getpeername", NULL, "HTTP API peer address" },
 	{ "openat", NULL, "planet and moon updates, moons.d for orbit, the "
 	    "peers.d identity cache (Landlock: home)" },
 	{ "newfstatat", NULL, "saving planet and moon updates" },

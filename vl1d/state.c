@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "file.h"
+#include "hex.h"
 #include "log.h"
 #include "vl1d.h"
 
@@ -88,6 +89,52 @@ vl1d_read_world(const char *path, struct world *w)
 	return 0;
 }
 
+/* moons.d/<16 hex id>.seed holds the seed's address, 10 hex digits */
+static void
+vl1d_read_seed(struct vl1d_ctx *ctx, const char *name)
+{
+	char path[PATH_MAX], *text;
+	struct vl1_wanted_moon m;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/moons.d/%s", ctx->cfg.home, name);
+	if (ctx->nseeds == VL1_MAX_MOONS ||
+	    hex_parse_u64(name, 16, &m.id) == -1 || m.id == 0 ||
+	    file_read(path, 64, &text, &len) == -1) {
+		log_warnx("%s: not usable, ignored", path);
+		return;
+	}
+	if (len != 10 || hex_parse_u64(text, 10, &m.seed) == -1 ||
+	    m.seed == 0 || zt_address_reserved(m.seed))
+		log_warnx("%s: not a 10-digit seed address, ignored", path);
+	else
+		ctx->seeds[ctx->nseeds++] = m;
+	free(text);
+}
+
+void
+vl1d_save_seed(struct vl1d_ctx *ctx, uint64_t id, uint64_t seed)
+{
+	char path[PATH_MAX], text[11];
+
+	snprintf(path, sizeof(path), "%s/moons.d/%016llx.seed", ctx->cfg.home,
+	    (unsigned long long)id);
+	snprintf(text, sizeof(text), "%010llx", (unsigned long long)seed);
+	if (file_write_atomic(path, text, 10, 0644) == -1)
+		log_warn("%s: the orbit will not survive a restart", path);
+}
+
+void
+vl1d_drop_seed(struct vl1d_ctx *ctx, uint64_t id)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/moons.d/%016llx.seed", ctx->cfg.home,
+	    (unsigned long long)id);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+}
+
 int
 vl1d_load_worlds(struct vl1d_ctx *ctx)
 {
@@ -130,6 +177,10 @@ vl1d_load_worlds(struct vl1d_ctx *ctx)
 	while ((de = readdir(d)) != NULL && ctx->nmoons < VL1_MAX_MOONS) {
 		size_t n = strlen(de->d_name);
 
+		if (n == 21 && strcmp(de->d_name + 16, ".seed") == 0) {
+			vl1d_read_seed(ctx, de->d_name);
+			continue;
+		}
 		if (n < 6 || strcmp(de->d_name + n - 5, ".moon") != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/moons.d/%s", ctx->cfg.home,
@@ -245,6 +296,33 @@ vl1d_add_secondary(struct vl1d_ctx *ctx, uint64_t address)
 	log_info("secondary port %u", sec);
 }
 
+/*
+ * The legacy trustedpaths file (spec/service.md §2), still read by
+ * 1.14.1 with a deprecation warning; an imported ZeroTier home may have
+ * one.  Its networks join local.conf's physical list.
+ */
+static void
+vl1d_load_trustedpaths(struct vl1d_ctx *ctx)
+{
+	char path[PATH_MAX], err[LOCALCONF_ERR_MAX], *text;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/trustedpaths", ctx->cfg.home);
+	if (file_read(path, TRUSTEDPATHS_MAX_BYTES, &text, &len) == -1) {
+		if (errno == ENOENT)
+			return;
+		fatal("%s", path);
+	}
+	rc = localconf_parse_trustedpaths(&ctx->local, text, len, err,
+	    sizeof(err));
+	free(text);
+	if (rc == -1)
+		fatalx("%s: %s", path, err);
+	log_warnx("%s is deprecated: use physical.<network>.trustedPathId "
+	    "in local.conf", path);
+}
+
 void
 vl1d_apply_localconf(struct vl1d_ctx *ctx, uint64_t address)
 {
@@ -257,6 +335,7 @@ vl1d_apply_localconf(struct vl1d_ctx *ctx, uint64_t address)
 	snprintf(path, sizeof(path), "%s/local.conf", ctx->cfg.home);
 	if (localconf_load(lc, path, err, sizeof(err)) == -1)
 		fatalx("%s: %s", path, err);
+	vl1d_load_trustedpaths(ctx);
 	/* as in 1.14.1, local.conf's port wins over the default or -p */
 	if (lc->primary_port != 0)
 		ctx->cfg.port = lc->primary_port;
@@ -269,8 +348,8 @@ vl1d_apply_localconf(struct vl1d_ctx *ctx, uint64_t address)
 			fatalx("%s: physical: more than %d blacklisted "
 			    "networks", path, VL1_MAX_BLACKLIST);
 		if (p->mtu != 0)
-			log_warnx("%s: physical.%s.mtu is not applied", path,
-			    inetaddr_fmt(&p->net, buf));
+			log_info("physical network %s: UDP MTU %u",
+			    inetaddr_fmt(&p->net, buf), p->mtu);
 		if (p->trusted_id == 0)
 			continue;
 		if (ctx->ntrusted == VL1_MAX_TRUSTED)
@@ -301,6 +380,12 @@ vl1d_forget_moon(struct vl1d_ctx *ctx, uint64_t id)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/moons.d/%016llx.moon", ctx->cfg.home,
+	    (unsigned long long)id);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/moons.d/%016llx.seed", ctx->cfg.home,
 	    (unsigned long long)id);
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("%s", path);

@@ -554,7 +554,7 @@ vl1_gather_in(struct vl1_node *n, struct vl1_peer *p, int sock,
 	olen = vl1_reply_header(n, out, p->id.address, VL1_VERB_OK,
 	    VL1_VERB_MULTICAST_GATHER, pkt);
 	/* the answer goes back unfragmented: as many members as one fits */
-	wbuf_init(&w, out + olen, n->mtu - olen);
+	wbuf_init(&w, out + olen, vl1_node_path_mtu(n, from) - olen);
 	wbuf_put_u64(&w, nwid);
 	wbuf_put_bytes(&w, mac, 6);
 	wbuf_put_u32(&w, adi);

@@ -58,14 +58,26 @@ struct vl1d_peer_cache {
 	size_t		 n;
 };
 
+/* the sockets a service manager may pass (FileDescriptorName= names) */
+enum vl1d_activated {
+	VL1D_FD_CONTROL,	/* "control": zt-vl1d.sock, zt-ctl */
+	VL1D_FD_IPC,		/* "ipc": zt-vl1d-ipc.sock, the daemons */
+	VL1D_FD_KEYS,		/* "keys": zt-vl1d-keys.sock, key holder */
+	VL1D_NFDS
+};
+
 struct vl1d_ctx {
 	struct vl1d_config	 cfg;
+	int			 activated[VL1D_NFDS];	/* -1: bind it */
 	struct event_base	*base;
 	struct identity		 id;		/* public only in this half */
 	struct world		 planet;
 	bool			 have_planet;	/* from home/planet */
 	struct world		 moons[VL1_MAX_MOONS];
 	unsigned int		 nmoons;
+	/* moons.d/<id>.seed: orbited, definition not fetched yet */
+	struct vl1_wanted_moon	 seeds[VL1_MAX_MOONS];
+	unsigned int		 nseeds;
 	struct localconf	 local;		/* home/local.conf */
 	struct vl1_trusted_path	 trusted[VL1_MAX_TRUSTED];
 	unsigned int		 ntrusted;
@@ -84,6 +96,7 @@ struct vl1d_ctx {
 	struct ipc_listener	*daemons;	/* zt-vl2d, zt-controllerd */
 	struct ipc_conn		*vl2d;		/* NULL unless connected */
 	struct ipc_conn		*ctrld;
+	struct vl1d_api		*api;		/* NULL: HTTP API off */
 	struct ipc_sync		 keys;		/* to the key holder */
 	pid_t			 keyholder;
 	int64_t			 start_real;	/* for the time scale */
@@ -104,8 +117,15 @@ int	 vl1d_load_worlds(struct vl1d_ctx *);
 int	 vl1d_read_world(const char *path, struct world *);
 /* local.conf: ports, binds, trusted paths; fatal on a bad key */
 void	 vl1d_apply_localconf(struct vl1d_ctx *, uint64_t address);
-/* removes moons.d/<id>.moon; 0, or -1 when it could not be removed */
+/* removes moons.d/<id>.moon and .seed; 0, or -1 when one stays */
 int	 vl1d_forget_moon(struct vl1d_ctx *, uint64_t id);
+/*
+ * moons.d/<id>.seed: a moon being fetched from its seed, so that an
+ * orbit survives a restart before the definition arrived (ZeroTier One
+ * forgets it; it reads only .moon files).  Saving logs its failure.
+ */
+void	 vl1d_save_seed(struct vl1d_ctx *, uint64_t id, uint64_t seed);
+void	 vl1d_drop_seed(struct vl1d_ctx *, uint64_t id);
 
 /* peercache.c: the engine's identity_learned and identity_lookup */
 int	 vl1d_peer_cache_open(struct vl1d_ctx *);
@@ -122,10 +142,35 @@ void	 vl1d_udp_flush(struct vl1d_ctx *);
 int	 vl1d_control_open(struct vl1d_ctx *);
 void	 vl1d_vl2_up(void *, uint64_t, const uint8_t *, size_t, int64_t);
 void	 vl1d_up_flush(struct vl1d_ctx *);
+/* shared with api.c: with api, ZeroTier One's HTTP shapes (§6.6, §6.7) */
+struct json_t;
+struct json_t	*vl1d_json_peer(struct vl1d_ctx *, struct vl1_peer *,
+		    bool api);
+struct json_t	*vl1d_json_peers(struct vl1d_ctx *, bool api);
+struct json_t	*vl1d_json_moon(const struct world *);
+/*
+ * Orbits moon id: *held is the moon when it is held now (orbited or in
+ * moons.d), else NULL while seed is asked for it (seed 0: nothing
+ * happens).  -1 when no more moons fit.
+ */
+int	 vl1d_orbit(struct vl1d_ctx *, uint64_t id, uint64_t seed,
+	    const struct world **held);
+/* deorbit and forget moons.d/<id>.moon; -1 when the file stays */
+int	 vl1d_deorbit(struct vl1d_ctx *, uint64_t id);
+
+/*
+ * api.c: the local HTTP API (spec/service.md §6, issue 7 item 6), opened
+ * before the sandbox: authtoken.secret read or made, the listening
+ * socket bound.  0, or -1 when the API cannot run (logged).
+ */
+struct vl1d_api;
+int	 vl1d_api_open(struct vl1d_ctx *);
+void	 vl1d_api_free(struct vl1d_api *);
 
 /* keyholder.c */
 __attribute__((noreturn))
-void	 keyholder_main(struct identity *, int fd, const char *rundir);
+void	 keyholder_main(struct identity *, int fd, const char *rundir,
+	    int keys_fd);
 int	 vl1d_agree(void *, const struct identity *,
 	    uint8_t[ZT_AGREED_KEY_LEN]);
 

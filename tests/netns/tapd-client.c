@@ -82,6 +82,7 @@ client_build(struct client *cl, struct wbuf *w, uint16_t *type)
 
 	if ((n == 4 || n == 5) && strcmp(v[0], "open") == 0) {
 		*type = IPC_MSG_TAP_OPEN_REQ;
+		memset(&o, 0, sizeof(o));
 		if (client_nwid(v[1], &o.nwid) == -1 ||
 		    mac_parse(v[2], &o.mac) == -1)
 			return -1;

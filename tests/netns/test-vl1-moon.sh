@@ -49,12 +49,13 @@ start() {	# start INDEX NAME
 	mkdir -p "$h" "$tmp/run$1"
 	identity "$2" >"$h/identity.secret"
 	cp "$tmp/planet" "$h/planet"
-	echo "$conf" >"$h/local.conf"
+	[ -e "$h/local.conf" ] || echo "$conf" >"$h/local.conf"
 	chown -R zt-vl1 "$h"
 	chmod 700 "$h"
 	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
-	    -b "198.18.$1.1/9993" -l debug 2>"$tmp/log$1" &
+	    -b "198.18.$1.1/9993" -l debug 2>>"$tmp/log$1" &
 	pids="$pids $!"
+	eval "pid$1=$!"
 }
 
 # a bad value stops start-up with one line naming the key
@@ -79,6 +80,9 @@ check "the error names the key" \
 
 mkdir -p "$tmp/home3/moons.d"
 cp "$tmp/$moonfile" "$tmp/home3/moons.d/"
+# node 3 has its trusted path (id 42) from the legacy trustedpaths file
+echo '{"settings":{"allowSecondaryPort":false}}' >"$tmp/home3/local.conf"
+printf '# legacy\n2a 198.18.0.0/16\n' >"$tmp/home3/trustedpaths"
 start 1 controller
 start 2 alice
 start 3 moonroot
@@ -117,6 +121,10 @@ moon_is() {	# moon_is INDEX STATE
 	test "$(moon_state "$1")" = "$2"
 }
 
+moon_has() {	# moon_has INDEX "ID STATE": one of the moons
+	moon_state "$1" | grep -qx "$2"
+}
+
 role_is() {	# role_is INDEX ADDRESS ROLE
 	test "$(role_of "$1" "$2")" = "$3"
 }
@@ -139,6 +147,9 @@ check "the moon root reaches the planet root" \
 check "the moon root orbits its own moon" moon_is 3 "$moonid held"
 check "trusted path logged at start-up" grep -q 'trusted path 198.18.0.0/16' \
     "$tmp/log2"
+check "trustedpaths file read" \
+    grep -q 'trusted path 198.18.0.0/16 (id 42)' "$tmp/log3"
+check "trustedpaths file called deprecated" grep -q 'deprecated' "$tmp/log3"
 
 out=$("$ctl" -R "$tmp/run2" orbit "$moon" "$moon")
 check "orbit answers as zerotier-cli" test "$out" = "200 orbit OK"
@@ -153,6 +164,34 @@ check "identity cached in peers.d" \
     test "$(cat "$tmp/home2/peers.d/$moon.peer")" = \
     "$(identity moonroot public)"
 check "direct path to the moon root" wait_for 20 has_path 2 "$moon" 198.18.3.1
+
+check "the fetched moon left no .seed file" \
+    test ! -e "$tmp/home2/moons.d/$moonid.seed"
+# an orbit whose seed nobody knows stays waiting, and is kept as a seed
+lost=00000000ee
+"$ctl" -R "$tmp/run2" orbit "$lost" "$lost" >/dev/null
+check "an unreachable moon waits" moon_has 2 "00000000000000ee waiting"
+check "its seed is kept in moons.d" \
+    test "$(cat "$tmp/home2/moons.d/00000000000000ee.seed")" = "$lost"
+
+# a restart keeps the orbits: moons.d is read again at start-up
+kill "$pid2"
+wait "$pid2" 2>/dev/null
+rm -f "$tmp/run2/zt-vl1d.sock"
+start 2 alice
+wait_for 10 test -S "$tmp/run2/zt-vl1d.sock"
+check "after a restart the moon is held" \
+    wait_for 10 moon_has 2 "$moonid held"
+check "after a restart the unfetched moon is still wanted" \
+    moon_has 2 "00000000000000ee waiting"
+out=$("$ctl" -R "$tmp/run2" deorbit "$lost")
+check "deorbit of a waiting moon" test "$out" = "200 deorbit OK"
+check "its seed file is gone" \
+    test ! -e "$tmp/home2/moons.d/00000000000000ee.seed"
+check "after a restart the moon root is a MOON again" \
+    wait_for 10 role_is 2 "$moon" MOON
+check "after a restart the moon root is reached" \
+    wait_for 20 has_path 2 "$moon" 198.18.3.1
 
 # zerotier-cli's text formats
 out=$("$ctl" -R "$tmp/run2" peers)

@@ -57,6 +57,8 @@ serve(const char *dir, int fd)
 	uint16_t port;
 
 	store_at(dir, "http.db", &api);
+	/* as zt-controllerd serves: every change through a group commit */
+	REQUIRE(ctrl_api_group_commit(&api, base) == 0);
 	REQUIRE(ctrl_api_token_set(&api, "adm", CTRL_SCOPE_ADMIN, ADMIN,
 	    "test") == CTRL_STORE_OK);
 	REQUIRE(ctrl_api_token_set(&api, "ro", CTRL_SCOPE_READ, READER,
@@ -553,6 +555,75 @@ test_ctl(const char *dir)
 	ctrl_store_close(s);
 }
 
+/*
+ * Requests on many connections at once (one loop turn, one commit):
+ * every one is answered 200 with its own object, a bad one in the same
+ * turn gets its 400 and changes nothing, and all of them are stored.
+ */
+#define CONCURRENT	24
+static void
+test_concurrent(void)
+{
+	struct sockaddr_in sin;
+	char req[512], buf[4096], path[160];
+	int fd[CONCURRENT], i, status, ok = 0, bad = 0;
+	char nw[17];
+	ssize_t n;
+	size_t len;
+	json_t *j;
+
+	j = http_json("POST", "/controller/network", ADMIN, "{}", 200);
+	snprintf(nw, sizeof(nw), "%s", json_string_value(json_object_get(j,
+	    "id")) != NULL ? json_string_value(json_object_get(j, "id")) :
+	    "");
+	json_decref(j);
+	REQUIRE(strlen(nw) == 16);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(http_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < CONCURRENT; i++) {
+		REQUIRE((fd[i] = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+		REQUIRE(connect(fd[i], (struct sockaddr *)&sin,
+		    sizeof(sin)) == 0);
+	}
+	for (i = 0; i < CONCURRENT; i++) {
+		const char *body = i == 7 ? "{\"authorized\":" :
+		    "{\"authorized\":true}";
+
+		snprintf(req, sizeof(req), "POST /controller/network/%s/"
+		    "member/%010x HTTP/1.1\r\nHost: l\r\nConnection: close"
+		    "\r\nX-ZT1-Auth: %s\r\nContent-Length: %zu\r\n\r\n%s",
+		    nw, 0x77000000 + i, ADMIN, strlen(body), body);
+		REQUIRE(write(fd[i], req, strlen(req)) == (ssize_t)strlen(req));
+	}
+	for (i = 0; i < CONCURRENT; i++) {
+		len = 0;
+		while (len < sizeof(buf) - 1 && (n = read(fd[i], buf + len,
+		    sizeof(buf) - 1 - len)) > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+		close(fd[i]);
+		if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+			status = -1;
+		snprintf(path, sizeof(path), "\"address\":\"%010x\"",
+		    0x77000000 + i);
+		if (i == 7)
+			bad += status == 400;
+		else
+			ok += status == 200 && strstr(buf, path) != NULL;
+	}
+	CHECKF(ok == CONCURRENT - 1, "%d of %d concurrent creates answered",
+	    ok, CONCURRENT - 1);
+	CHECK(bad == 1);
+	for (i = 0; i < CONCURRENT; i++) {
+		snprintf(path, sizeof(path), "/controller/network/%s/member/"
+		    "%010x", nw, 0x77000000 + i);
+		j = http_json("GET", path, ADMIN, NULL, i == 7 ? 404 : 200);
+		json_decref(j);
+	}
+}
+
 int
 main(void)
 {
@@ -577,6 +648,7 @@ main(void)
 	test_controller();
 	test_networks();
 	test_members();
+	test_concurrent();
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	test_ctl(dir);

@@ -31,8 +31,8 @@ python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"][0]["pub
 addr=$(cut -c1-10 "$tmp/vl1d/identity.public")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-start() {
-	"$ctrld" -d "$tmp/state" -R "$tmp/run" -I "$tmp/vl1d/identity.public" \
+start() {	# start [VAR=value...]: the daemon, with that environment
+	env "$@" "$ctrld" -d "$tmp/state" -R "$tmp/run" -I "$tmp/vl1d/identity.public" \
 	    -P "$port" >>"$tmp/log" 2>&1 &
 	pid=$!
 	i=0
@@ -148,10 +148,40 @@ check
     fail "network not kept exactly"
 
 stop
-start
+# the restart speaks the service manager's protocol to a stand-in
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+end = time.time() + 30
+with open(sys.argv[2], "w") as f:
+    while time.time() < end and not __import__("os").path.exists(sys.argv[3]):
+        try:
+            f.write(s.recv(512).decode() + "\n")
+            f.flush()
+        except socket.timeout:
+            pass' "$tmp/notify" "$tmp/notified" "$tmp/notify.done" &
+npid=$!
+i=0
+while [ ! -S "$tmp/notify" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+start NOTIFY_SOCKET="$tmp/notify" WATCHDOG_USEC=400000
 check
 c controller member list "$nwid" | grep -q '^1122334455 yes' || fail "data lost over a restart"
+check
+grep -qx READY=1 "$tmp/notified" || fail "no READY=1"
+sleep 0.5
+check
+grep -qx WATCHDOG=1 "$tmp/notified" || fail "no WATCHDOG=1 at half of WATCHDOG_USEC"
 stop
+sleep 0.2
+check
+grep -qx STOPPING=1 "$tmp/notified" || fail "no STOPPING=1"
+touch "$tmp/notify.done"
+wait "$npid"
+# the audit trail's journal lines: one stable message id, after commit
+check
+grep -q 'MESSAGE_ID=b1f82da71f374a55b917db61abef58d8 ZT_WHO=uid:0 ZT_WHAT=member update ' \
+    "$tmp/log" || fail "no audit record for a member update"
 
 # a database that cannot be read stops start-up; it is never taken as empty
 rm -f "$tmp/state/controller.db-wal" "$tmp/state/controller.db-shm"

@@ -7,6 +7,8 @@
  * cache survives it); this one fails if an acknowledged change was
  * not synced, which the lying-fsync control run shows.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -464,15 +466,163 @@ crash_run(bool lying)
 	return lost;
 }
 
+/*
+ * Group commit: members saved inside a batch are acknowledged only by
+ * batch_commit.  Batch A (with a failing operation in the middle,
+ * undone alone) is committed; batch B is open at the crash.  Returns
+ * lost A changes * 100 + surviving B changes; the syncs per committed
+ * batch go to *syncs.
+ */
+static unsigned int
+crash_run_batch(bool lying, unsigned int *syncs)
+{
+	const uint64_t nwid = 0x8056c2e21c000002ULL;
+	struct ctrl_store *s;
+	unsigned int bad = 0, i, before;
+	json_t *o;
+	bool changed;
+
+	mem_reset();
+	mem.lying = lying;
+	REQUIRE((s = open_store("/db/controller.db", "powerloss")) != NULL);
+	o = ctrl_network_new(nwid, 1);
+	CHECK(s->ops->network_save(s, nwid, o, "test", "create",
+	    &changed) == CTRL_STORE_OK);
+	json_decref(o);
+	before = mem.syncs;
+	CHECK(s->ops->batch_begin(s) == CTRL_STORE_OK);
+	for (i = 1; i <= 20; i++) {
+		o = ctrl_member_new(nwid, i, 1);
+		json_object_set_new(o, "authorized", json_true());
+		CHECK(s->ops->member_save(s, nwid, i, o, "test", "create",
+		    &changed) == CTRL_STORE_OK && changed);
+		json_decref(o);
+		if (i == 10)	/* a failing operation inside the batch */
+			CHECK(s->ops->token_delete(s, "no-such-token",
+			    "test") == CTRL_STORE_NONE);
+	}
+	CHECK(mem.syncs == before);	/* nothing synced before the commit */
+	CHECK(s->ops->batch_commit(s) == CTRL_STORE_OK);
+	*syncs = mem.syncs - before;
+	/* batch B: never committed */
+	CHECK(s->ops->batch_begin(s) == CTRL_STORE_OK);
+	for (i = 21; i <= 30; i++) {
+		o = ctrl_member_new(nwid, i, 1);
+		CHECK(s->ops->member_save(s, nwid, i, o, "test", "create",
+		    &changed) == CTRL_STORE_OK);
+		json_decref(o);
+	}
+	mem_crash(s);
+	mem.lying = false;
+	REQUIRE((s = open_store("/db/controller.db", "powerloss")) != NULL);
+	for (i = 1; i <= 30; i++) {
+		if (s->ops->member_get(s, nwid, i, &o) == CTRL_STORE_OK)
+			bad += i > 20 ? 1 : 0;
+		else
+			bad += i <= 20 ? 100 : 0;
+		json_decref(o);
+	}
+	ctrl_store_close(s);
+	return bad;
+}
+
+/* one datagram from the stand-in journal socket, NUL-terminated */
+static ssize_t
+journal_recv(int fd, char *buf, size_t len)
+{
+	ssize_t n = recv(fd, buf, len - 1, MSG_DONTWAIT);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/*
+ * The audit trail's journal records: native-protocol datagrams with the
+ * fixed MESSAGE_ID of the change's kind and ZT_* fields, sent only once
+ * the change is committed (an open batch sends nothing; a rolled-back
+ * one never does).  A stand-in socket plays journald.
+ */
+static void
+test_journal(const char *dir)
+{
+	const uint64_t nwid = 0x8056c2e21c000009ULL;
+	struct sockaddr_un sun;
+	struct ctrl_store *s;
+	char path[512], buf[65536];
+	json_t *o;
+	bool changed;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/journal.sock", dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	REQUIRE(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path));
+	REQUIRE((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) != -1);
+	REQUIRE(bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	/* stderr is not the journal: nothing is connected */
+	unsetenv("JOURNAL_STREAM");
+	CHECK(log_journal_open(path) == 0);
+	setenv("JOURNAL_STREAM", "0:0", 1);
+	REQUIRE(log_journal_open(path) == 0);
+	log_setlevel(LOG_LVL_INFO);
+	snprintf(path, sizeof(path), "%s/journal.db", dir);
+	REQUIRE((s = open_store(path, NULL)) != NULL);
+	o = ctrl_network_new(nwid, 1);
+	CHECK(s->ops->network_save(s, nwid, o, "token:ui", "network create",
+	    &changed) == CTRL_STORE_OK);
+	json_decref(o);
+	CHECK(journal_recv(fd, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\nMESSAGE_ID=3f2cde0cebad4fe786fc67bdceed7833\n") !=
+	    NULL);
+	CHECK(strstr(buf, "\nPRIORITY=6\n") != NULL);
+	CHECK(strstr(buf, "\nZT_WHO=token:ui\n") != NULL);
+	CHECK(strstr(buf, "\nZT_NETWORK=8056c2e21c000009\n") != NULL);
+	CHECK(strstr(buf, "\nZT_BEFORE=null\n") != NULL);
+	CHECK(strncmp(buf, "MESSAGE=", 8) == 0);
+	/* inside a batch: sent at the commit, not before */
+	CHECK(s->ops->batch_begin(s) == CTRL_STORE_OK);
+	o = ctrl_member_new(nwid, 0x1122334455ULL, 1);
+	CHECK(s->ops->member_save(s, nwid, 0x1122334455ULL, o, "uid:0",
+	    "member create", &changed) == CTRL_STORE_OK);
+	json_decref(o);
+	CHECK(journal_recv(fd, buf, sizeof(buf)) == -1);
+	CHECK(s->ops->batch_commit(s) == CTRL_STORE_OK);
+	CHECK(journal_recv(fd, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\nMESSAGE_ID=e024514549734a6eba9d057f521b2420\n") !=
+	    NULL);
+	CHECK(strstr(buf, "\nZT_MEMBER=1122334455\n") != NULL);
+	/* a batch never committed (closed open) sends nothing */
+	CHECK(s->ops->batch_begin(s) == CTRL_STORE_OK);
+	CHECK(s->ops->token_delete(s, "none", "uid:0") == CTRL_STORE_NONE);
+	o = ctrl_member_new(nwid, 0x1122334456ULL, 1);
+	CHECK(s->ops->member_save(s, nwid, 0x1122334456ULL, o, "uid:0",
+	    "member create", &changed) == CTRL_STORE_OK);
+	json_decref(o);
+	ctrl_store_close(s);
+	CHECK(journal_recv(fd, buf, sizeof(buf)) == -1);
+	log_setlevel(LOG_LVL_WARN);
+	close(fd);
+}
+
 static void
 test_durability(void)
 {
+	unsigned int syncs = 0;
+
 	REQUIRE(sqlite3_vfs_register(&mem_vfs, 0) == SQLITE_OK);
 	mem_vfs.pAppData = sqlite3_vfs_find(NULL);
 	CHECKF(crash_run(false) == 0, "acknowledged changes lost");
 	CHECKF(mem.syncs > 0, "no sync at all");
 	/* control: with an fsync that lies the same test sees the loss */
 	CHECKF(crash_run(true) > 0, "the crash test cannot see a loss");
+	/* group commit: acknowledged batches survive, an open one is gone */
+	CHECKF(crash_run_batch(false, &syncs) == 0, "a committed batch lost "
+	    "changes or an uncommitted one survived");
+	/* one commit: the WAL synced once, not once per change */
+	CHECKF(syncs >= 1 && syncs <= 2, "%u syncs for one batch", syncs);
+	CHECKF(crash_run_batch(true, &syncs) >= 100, "the batch crash test "
+	    "cannot see a loss");
 	mem_reset();
 	sqlite3_vfs_unregister(&mem_vfs);
 }
@@ -698,6 +848,8 @@ main(void)
 	test_migration(dir);
 	test_corrupt(dir);
 	test_durability();
+	/* last: the journal socket stays connected in this process */
+	test_journal(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	return test_main_end();

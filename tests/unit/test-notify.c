@@ -2,11 +2,113 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "notify.h"
 #include "test.h"
+
+/* a listening seqpacket socket at path, placed at fd at */
+static void
+listener_at(const char *path, int at)
+{
+	struct sockaddr_un sun;
+	int l;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	REQUIRE((l = socket(AF_UNIX, SOCK_SEQPACKET, 0)) != -1);
+	REQUIRE(bind(l, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	REQUIRE(listen(l, 4) == 0);
+	if (l != at) {
+		REQUIRE(dup2(l, at) == at);
+		close(l);
+	}
+}
+
+static void
+activate(const char *nfds, const char *names)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", nfds, 1);
+	if (names != NULL)
+		setenv("LISTEN_FDNAMES", names, 1);
+	else
+		unsetenv("LISTEN_FDNAMES");
+}
+
+/* several sockets told apart by name (zt-vl1d: control, ipc, keys) */
+static void
+test_named(const char *dir)
+{
+	static const char *const names[3] = { "control", "ipc", "keys" };
+	char pa[64], pb[64], pc[64];
+	const char *paths[3] = { pa, pb, pc };
+	int fds[3];
+
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	snprintf(pc, sizeof(pc), "%s/c", dir);
+	unsetenv("LISTEN_PID");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == 0);
+	CHECK(fds[0] == -1 && fds[1] == -1 && fds[2] == -1);
+
+	/* passed in another order than asked; keys not passed at all */
+	listener_at(pb, 3);
+	listener_at(pa, 4);
+	activate("2", "ipc:control");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == 2);
+	CHECK(fds[0] == 4 && fds[1] == 3 && fds[2] == -1);
+	CHECK(getenv("LISTEN_FDS") == NULL && getenv("LISTEN_FDNAMES") ==
+	    NULL);
+	CHECK((fcntl(3, F_GETFD) & FD_CLOEXEC) && (fcntl(4, F_GETFL) &
+	    O_NONBLOCK));
+
+	/* bound elsewhere than its name's path: refused, all closed */
+	activate("2", "control:ipc");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == -1);
+	CHECK(fds[0] == -1 && fds[1] == -1);
+	CHECK(fcntl(3, F_GETFD) == -1 && fcntl(4, F_GETFD) == -1);
+
+	/* no names, fewer names than fds, a name twice */
+	listener_at(pa, 3);
+	listener_at(pb, 4);
+	activate("2", NULL);
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == -1);
+	listener_at(pa, 3);
+	listener_at(pb, 4);
+	activate("2", "control");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == -1);
+	listener_at(pa, 3);
+	listener_at(pa, 4);
+	activate("2", "control:control");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == -1);
+
+	/* a name not asked for is closed, the rest kept */
+	listener_at(pa, 3);
+	listener_at(pc, 4);
+	activate("2", "control:other");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == 1);
+	CHECK(fds[0] == 3 && fds[1] == -1 && fds[2] == -1);
+	CHECK(fcntl(4, F_GETFD) == -1);
+	close(3);
+
+	/* a datagram socket where a listener is expected */
+	REQUIRE(dup2(socket(AF_UNIX, SOCK_DGRAM, 0), 3) == 3);
+	activate("1", "keys");
+	CHECK(notify_listen_fds_named(names, paths, fds, 3) == -1);
+	unlink(pa);
+	unlink(pb);
+	unlink(pc);
+}
 
 int
 main(void)
@@ -92,6 +194,7 @@ main(void)
 		close(3);
 		unlink(path);
 	}
+	test_named(dir);
 	rmdir(dir);
 	return test_main_end();
 }

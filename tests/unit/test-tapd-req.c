@@ -93,9 +93,10 @@ decode(const struct wbuf *w, getter *get, void *out)
 static void
 test_open(void)
 {
-	struct tapd_open_req r = { NWID, 0, 2800 }, x;
+	struct tapd_open_req r = { NWID, 0, 2800, 0 }, x;
 	struct tapd_open_reply rep, y;
 	uint8_t buf[128];
+	struct rbuf rb;
 	struct wbuf w;
 
 	r.mac = mac_from_address(NODE, NWID);
@@ -104,6 +105,25 @@ test_open(void)
 	CHECK(wbuf_len(&w) == 16);
 	check_framing("open", wbuf_data(&w), wbuf_len(&w), 64, get_open, &x);
 	CHECK(x.nwid == NWID && x.mac == r.mac && x.mtu == 2800);
+	CHECK(x.flags == 0);
+
+	/* the optional flags byte: present only when not 0, known bits */
+	x = r;
+	x.flags = TAPD_OPEN_VNET_HDR;
+	wbuf_init(&w, buf, sizeof(buf));
+	REQUIRE(tapd_open_req_put(&w, &x) == 0);
+	CHECK(wbuf_len(&w) == 17);
+	memset(&x, 0, sizeof(x));
+	CHECK(decode(&w, get_open, &x) == 0 && x.flags == TAPD_OPEN_VNET_HDR &&
+	    x.mtu == 2800);
+	buf[16] = 0x02;
+	CHECK(decode(&w, get_open, &x) == -1);
+	buf[16] = 0x00;
+	CHECK(decode(&w, get_open, &x) == -1);
+	buf[16] = TAPD_OPEN_VNET_HDR;
+	buf[17] = TAPD_OPEN_VNET_HDR;
+	rbuf_init(&rb, buf, 18);
+	CHECK(tapd_open_req_get(&rb, &x) == -1);
 
 	/* MTU bounds of a ZeroTier network */
 	x = r;

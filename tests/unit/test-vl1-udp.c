@@ -2,12 +2,18 @@
  * zt-vl1d's batched UDP (vl1d/udpbatch.c) over loopback: every datagram
  * of a mixed queue (runs for GSO, a short tail, two destinations, sizes
  * that break runs) arrives intact, in order and with its own length, with
- * GSO on and off on the sender and GRO on and off on the receiver.
+ * GSO on and off on the sender and GRO on and off on the receiver.  A
+ * kernel that refuses GSO messages is played by a sendmmsg of our own:
+ * the queue falls back to plain datagrams, and a refusal that says "no
+ * GSO here" turns GSO off for good, so it is met (and logged) once.
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +24,50 @@
 #include "udpbatch.h"
 
 #define NPLAN	80
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+
+/* errno for GSO messages (0: the real kernel decides), and how many */
+static int refuse_gso;
+static unsigned int gso_refused;
+
+static bool
+msg_is_gso(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == IPPROTO_UDP &&
+		    c->cmsg_type == UDP_SEGMENT)
+			return true;
+	return false;
+}
+
+/*
+ * Replaces libc's for udpbatch.c: like a kernel without UDP GSO (or a
+ * device without checksum offload), it sends the messages before the
+ * first GSO one and fails that one.
+ */
+int
+sendmmsg(int fd, struct mmsghdr *mm, unsigned int n, int flags)
+{
+	unsigned int i;
+
+	for (i = 0; refuse_gso != 0 && i < n; i++) {
+		if (!msg_is_gso(&mm[i].msg_hdr))
+			continue;
+		if (i == 0) {
+			gso_refused++;
+			errno = refuse_gso;
+			return -1;
+		}
+		n = i;
+		break;
+	}
+	return (int)syscall(SYS_sendmmsg, fd, mm, n, flags);
+}
 
 /* the queue of one round: destination (0: A, 1: B) and size */
 struct plan {
@@ -178,6 +228,76 @@ round_run(bool gso, bool gro, unsigned int round)
 	close(fs);
 }
 
+/*
+ * Two flushes of the whole plan with GSO asked for and refused with e:
+ * everything arrives both times; sticky errors are met once in all.
+ */
+static void
+gso_refused_run(int e, bool sticky, unsigned int round)
+{
+	struct udpb_tx tx;
+	struct udpb_rx rxa, rxb;
+	struct udpb_stats txs, rxs;
+	struct sink sa, sb;
+	struct inetaddr a, b, self;
+	uint8_t d[1500];
+	int fa, fb, fs, pass;
+	size_t i;
+
+	fa = udp_socket(&a);
+	fb = udp_socket(&b);
+	fs = udp_socket(&self);
+	REQUIRE(udpb_tx_init(&tx, true) == 0);
+	REQUIRE(udpb_rx_init(&rxa, false) == 0);
+	REQUIRE(udpb_rx_init(&rxb, false) == 0);
+	refuse_gso = e;
+	gso_refused = 0;
+	for (pass = 0; pass < 2; pass++) {
+		memset(&txs, 0, sizeof(txs));
+		memset(&rxs, 0, sizeof(rxs));
+		memset(&sa, 0, sizeof(sa));
+		memset(&sb, 0, sizeof(sb));
+		sa.round = sb.round = round;
+		sa.from = sb.from = self;
+		for (i = 0; i < nplan; i++) {
+			if (plan[i].dest == 0)
+				sa.want[sa.nwant++] = i;
+			else
+				sb.want[sb.nwant++] = i;
+			fill(d, plan[i].len, i, round);
+			CHECK(udpb_tx_queue(fs, &tx, &txs, plan[i].dest == 0 ?
+			    &a : &b, d, plan[i].len) == 0);
+		}
+		udpb_tx_flush(fs, &tx, &txs);
+		CHECKF(txs.tx_datagrams == nplan && txs.tx_dropped == 0,
+		    "errno %d pass %d: sent %llu of %zu, %llu dropped", e,
+		    pass, (unsigned long long)txs.tx_datagrams, nplan,
+		    (unsigned long long)txs.tx_dropped);
+		drain(fa, &rxa, &rxs, &sa);
+		drain(fb, &rxb, &rxs, &sb);
+		CHECKF(sa.n == sa.nwant && sa.bad == 0 && sb.n == sb.nwant &&
+		    sb.bad == 0, "errno %d pass %d: got %zu+%zu of %zu, %zu "
+		    "bad", e, pass, sa.n, sb.n, nplan, sa.bad + sb.bad);
+	}
+	if (sticky) {
+		CHECKF(gso_refused == 1, "errno %d: GSO tried %u times", e,
+		    gso_refused);
+		CHECK(!tx.gso);
+	} else {
+		/* a refusal about one run only: later runs still try GSO */
+		CHECKF(gso_refused > 2, "errno %d: GSO tried %u times", e,
+		    gso_refused);
+		CHECK(tx.gso);
+	}
+	refuse_gso = 0;
+	udpb_tx_free(&tx);
+	udpb_rx_free(&rxa);
+	udpb_rx_free(&rxb);
+	close(fa);
+	close(fb);
+	close(fs);
+}
+
 /* a datagram larger than any packet is refused on send, junk on receive */
 static void
 oversize(bool gro)
@@ -237,6 +357,9 @@ main(void)
 	for (gso = 0; gso < 2; gso++)
 		for (gro = 0; gro < 2; gro++)
 			round_run(gso, gro, round++);
+	gso_refused_run(EIO, true, round++);
+	gso_refused_run(ENOPROTOOPT, true, round++);
+	gso_refused_run(EMSGSIZE, false, round++);
 	oversize(false);
 	oversize(true);
 	return test_main_end();

@@ -1,0 +1,709 @@
+/*
+ * The node's local HTTP API (spec/service.md §6; issue 7 item 6): the
+ * subset of ZeroTier One's routes that tools use, served by zt-vl1d with
+ * libevent's evhttp on the primary port.  /status, /health, /config,
+ * /peer and /moon are answered here; /network belongs to zt-vl2d (see
+ * vl1d_api_network).  Every request needs a loopback source (or one in
+ * settings.allowManagementFrom) and the token of authtoken.secret, which
+ * is made on first start, mode 0640, group zt.  "settings": {"httpApi":
+ * false} in local.conf turns the API off.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "file.h"
+#include "hex.h"
+#include "log.h"
+#include "vl1d.h"
+
+#define API_TOKEN_LEN		24	/* as ZeroTier One makes it */
+#define API_TOKEN_MAX		128	/* longest token file accepted */
+#define API_BODY_MAX		(16 * 1024)
+#define API_HEADERS_MAX		(8 * 1024)
+#define API_TIMEOUT_S		30
+
+struct vl1d_api {
+	struct vl1d_ctx		*ctx;
+	struct evhttp		*http;
+	char			 token[API_TOKEN_MAX + 1];
+	size_t			 token_len;
+	json_t			*localconf;	/* the file as read, or {} */
+};
+
+/* one parsed request, as the route handlers see it */
+struct api_req {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	const uint8_t		*body;
+	size_t			 len;
+};
+
+struct api_resp {
+	int			 status;
+	json_t			*json;		/* NULL: empty body ({}) */
+	bool			 empty;		/* 404: no body at all */
+};
+
+static struct log_drops api_refused =
+    LOG_DROPS_INIT("HTTP request without a valid token");
+static struct log_drops api_foreign =
+    LOG_DROPS_INIT("HTTP request from a non-management address");
+
+/* spec/service.md §6.1: errors carry their status and a description */
+static void
+api_error(struct api_resp *r, int status, const char *what)
+{
+	r->status = status;
+	r->json = json_pack("{s:i, s:s}", "error", status, "description",
+	    what);
+}
+
+static void
+api_ok(struct api_resp *r, json_t *j)
+{
+	r->status = 200;
+	r->json = j;
+}
+
+/* ZeroTier One's version, which is what this node speaks and tools read */
+static void
+api_version(json_t *o)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%d.%d.%d", VL1_VERSION_MAJOR,
+	    VL1_VERSION_MINOR, VL1_VERSION_REV);
+	json_object_set_new(o, "version", json_string(v));
+	json_object_set_new(o, "versionMajor", json_integer(
+	    VL1_VERSION_MAJOR));
+	json_object_set_new(o, "versionMinor", json_integer(
+	    VL1_VERSION_MINOR));
+	json_object_set_new(o, "versionRev", json_integer(VL1_VERSION_REV));
+	json_object_set_new(o, "versionBuild", json_integer(0));
+}
+
+/* §6.4: local.conf with the effective settings written over it */
+static json_t *
+api_config(struct vl1d_api *api)
+{
+	struct vl1d_ctx *ctx = api->ctx;
+	json_t *c = json_deep_copy(api->localconf), *s, *on;
+	char buf[INETADDR_STRLEN];
+	unsigned int i, sec = 0;
+
+	if (c == NULL)
+		return NULL;
+	if ((s = json_object_get(c, "settings")) == NULL ||
+	    !json_is_object(s)) {
+		s = json_object();
+		json_object_set_new(c, "settings", s);
+	}
+	on = json_array();
+	for (i = 0; i < ctx->nsocks; i++) {
+		json_array_append_new(on, json_string(inetaddr_fmt(
+		    &ctx->socks[i].bound, buf)));
+		if (ctx->socks[i].bound.port != ctx->cfg.port)
+			sec = ctx->socks[i].bound.port;
+	}
+	json_object_set_new(s, "listeningOn", on);
+	json_object_set_new(s, "surfaceAddresses", json_array());
+	json_object_set_new(s, "primaryPort", json_integer(ctx->cfg.port));
+	json_object_set_new(s, "secondaryPort", json_integer(sec));
+	json_object_set_new(s, "tertiaryPort", json_integer(0));
+	json_object_set_new(s, "allowTcpFallbackRelay", json_false());
+	json_object_set_new(s, "forceTcpRelay", json_false());
+	json_object_set_new(s, "portMappingEnabled", json_false());
+	json_object_set_new(s, "softwareUpdate", json_string("disable"));
+	json_object_set_new(s, "softwareUpdateChannel",
+	    json_string("release"));
+	json_object_set_new(s, "homeDir", json_string(ctx->cfg.home));
+	return c;
+}
+
+static void
+api_status(struct vl1d_api *api, struct api_resp *r)
+{
+	struct vl1d_ctx *ctx = api->ctx;
+	char a[11], pub[IDENTITY_STRING_MAX];
+	int64_t now = vl1d_now(ctx);
+	json_t *o;
+
+	identity_to_string(&ctx->id, false, pub, sizeof(pub));
+	o = json_pack("{s:s, s:I, s:o*, s:b, s:I, s:I, s:s, s:b}",
+	    "address", zt_address_fmt(ctx->id.address, a),
+	    "clock", (json_int_t)now,
+	    "config", api_config(api),
+	    "online", ctx->node->am_upstream ||
+	    vl1_node_online(ctx->node, now),
+	    "planetWorldId", (json_int_t)ctx->node->planet.id,
+	    "planetWorldTimestamp", (json_int_t)ctx->node->planet.timestamp,
+	    "publicIdentity", pub,
+	    "tcpFallbackActive", 0);
+	if (o != NULL)
+		api_version(o);
+	api_ok(r, o);
+}
+
+static void
+api_health(struct vl1d_api *api, struct api_resp *r)
+{
+	struct vl1d_ctx *ctx = api->ctx;
+	int64_t now = vl1d_now(ctx);
+	json_t *o;
+
+	o = json_pack("{s:I, s:b}", "clock", (json_int_t)now, "online",
+	    ctx->node->am_upstream || vl1_node_online(ctx->node, now));
+	if (o != NULL)
+		api_version(o);
+	api_ok(r, o);
+}
+
+/* "<10 hex>" (or 16 for a moon id) after a route's prefix */
+static int
+api_hex_arg(const char *s, bool moon, uint64_t *out)
+{
+	size_t n = strlen(s);
+
+	if (n != 10 && !(moon && n == 16))
+		return -1;
+	return hex_parse_u64(s, n, out);
+}
+
+static void
+api_peer(struct vl1d_api *api, const struct api_req *q, const char *arg,
+    struct api_resp *r)
+{
+	struct vl1_peer *p;
+	uint64_t a;
+
+	if (q->method != EVHTTP_REQ_GET)
+		return api_error(r, 405, "GET only");
+	if (arg == NULL)
+		return api_ok(r, vl1d_json_peers(api->ctx, true));
+	if (api_hex_arg(arg, false, &a) == -1) {
+		r->status = 404;
+		r->empty = true;
+		return;
+	}
+	/* ZeroTier One answers 200 {} for a peer it does not know */
+	if ((p = vl1_peers_get(&api->ctx->node->peers, a)) == NULL)
+		return api_ok(r, json_object());
+	api_ok(r, vl1d_json_peer(api->ctx, p, true));
+}
+
+/* §6.3: a moon being fetched, as 1.14.1 shows one */
+static json_t *
+api_moon_waiting(uint64_t id)
+{
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)id);
+	return json_pack("{s:s, s:[], s:n, s:i, s:n, s:b}", "id", hex,
+	    "roots", "signature", "timestamp", 0, "updatesMustBeSignedBy",
+	    "waiting", 1);
+}
+
+static json_t *
+api_moons(struct vl1d_api *api)
+{
+	struct vl1_node *n = api->ctx->node;
+	json_t *arr = json_array();
+	unsigned int i;
+
+	for (i = 0; i < n->nmoons; i++)
+		json_array_append_new(arr, vl1d_json_moon(&n->moons[i]));
+	for (i = 0; i < n->nwanted; i++)
+		json_array_append_new(arr, api_moon_waiting(n->wanted[i].id));
+	return arr;
+}
+
+static json_t *
+api_moon_get(struct vl1d_api *api, uint64_t id)
+{
+	struct vl1_node *n = api->ctx->node;
+	unsigned int i;
+
+	for (i = 0; i < n->nmoons; i++)
+		if (n->moons[i].id == id)
+			return vl1d_json_moon(&n->moons[i]);
+	for (i = 0; i < n->nwanted; i++)
+		if (n->wanted[i].id == id)
+			return api_moon_waiting(id);
+	return json_object();
+}
+
+/* body {"seed": "<hex address>"}; anything else is a 400 */
+static int
+api_seed(const struct api_req *q, uint64_t *seed)
+{
+	json_error_t je;
+	json_t *b;
+	const char *s;
+	int rc = -1;
+
+	*seed = 0;
+	if (q->len == 0)
+		return 0;
+	if ((b = json_loadb((const char *)q->body, q->len,
+	    JSON_REJECT_DUPLICATES, &je)) == NULL || !json_is_object(b))
+		goto done;
+	if ((s = json_string_value(json_object_get(b, "seed"))) == NULL) {
+		rc = json_object_get(b, "seed") == NULL ? 0 : -1;
+		goto done;
+	}
+	if (strlen(s) == 0 || strlen(s) > 10 ||
+	    hex_parse_u64(s, strlen(s), seed) == -1 ||
+	    (*seed != 0 && zt_address_reserved(*seed)))
+		goto done;
+	rc = 0;
+done:
+	json_decref(b);
+	return rc;
+}
+
+static void
+api_moon(struct vl1d_api *api, const struct api_req *q, const char *arg,
+    struct api_resp *r)
+{
+	const struct world *held;
+	uint64_t id, seed;
+
+	if (arg == NULL) {
+		if (q->method != EVHTTP_REQ_GET)
+			return api_error(r, 405, "GET only");
+		return api_ok(r, api_moons(api));
+	}
+	if (api_hex_arg(arg, true, &id) == -1 || id == 0) {
+		r->status = 404;
+		r->empty = true;
+		return;
+	}
+	switch (q->method) {
+	case EVHTTP_REQ_GET:
+		return api_ok(r, api_moon_get(api, id));
+	case EVHTTP_REQ_POST:
+	case EVHTTP_REQ_PUT:
+		if (api_seed(q, &seed) == -1)
+			return api_error(r, 400, "body must be {\"seed\": "
+			    "\"<hex address>\"}");
+		if (vl1d_orbit(api->ctx, id, seed, &held) == -1)
+			return api_error(r, 409, "too many moons");
+		if (held != NULL)
+			return api_ok(r, vl1d_json_moon(held));
+		/* 1.14.1: no seed and not held, nothing is orbited */
+		if (seed == 0)
+			return api_ok(r, json_object());
+		return api_ok(r, api_moon_waiting(id));
+	case EVHTTP_REQ_DELETE:
+		if (vl1d_deorbit(api->ctx, id) == -1)
+			return api_error(r, 500, "cannot remove the moon file");
+		return api_ok(r, json_pack("{s:b}", "result", 1));
+	default:
+		return api_error(r, 405, "GET, POST, PUT or DELETE");
+	}
+}
+
+/*
+ * /network and /network/<nwid> are zt-vl2d's (it holds the networks and
+ * their settings).  The hook for the lead: once the catalogue has a
+ * CTL-style JSON request zt-vl1d may send to zt-vl2d, forward {method,
+ * path, body} over ctx->vl2d here, keep the evhttp request pending and
+ * answer it from the reply handler.  Until then the route says plainly
+ * that it is not served.
+ */
+static void
+api_network(struct vl1d_api *api, const struct api_req *q,
+    struct api_resp *r)
+{
+	if (api->ctx->vl2d == NULL)
+		return api_error(r, 503, "zt-vl2d is not connected: networks "
+		    "are not available");
+	api_error(r, 503, "network requests are not forwarded to zt-vl2d "
+	    "yet: use zt-ctl");
+}
+
+static void
+api_route(struct vl1d_api *api, const struct api_req *q, struct api_resp *r)
+{
+	static const struct {
+		const char	*name;
+		void		(*fn)(struct vl1d_api *, const struct api_req *,
+				    const char *, struct api_resp *);
+	} sub[] = {
+		{ "peer", api_peer },
+		{ "moon", api_moon },
+	};
+	const char *p = q->path, *slash, *arg;
+	size_t i, n;
+
+	if (strcmp(p, "/status") == 0 || strcmp(p, "/health") == 0 ||
+	    strcmp(p, "/config") == 0) {
+		if (q->method != EVHTTP_REQ_GET)
+			return api_error(r, 405, "GET only");
+		if (p[1] == 's')
+			return api_status(api, r);
+		if (p[1] == 'h')
+			return api_health(api, r);
+		return api_ok(r, json_deep_copy(api->localconf));
+	}
+	if (strcmp(p, "/network") == 0 || strncmp(p, "/network/", 9) == 0)
+		return api_network(api, q, r);
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		n = strlen(sub[i].name);
+		if (p[0] != '/' || strncmp(p + 1, sub[i].name, n) != 0)
+			continue;
+		if (p[1 + n] == '\0')
+			arg = NULL;
+		else if (p[1 + n] == '/' && p[2 + n] != '\0')
+			arg = p + 2 + n;
+		else
+			continue;
+		if (arg != NULL && (slash = strchr(arg, '/')) != NULL)
+			break;
+		return sub[i].fn(api, q, arg, r);
+	}
+	/* §6.1: a path that matches no route is 404 with no body */
+	r->status = 404;
+	r->empty = true;
+}
+
+static void
+api_send(struct evhttp_request *req, const struct api_resp *r)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *reason;
+	char *text = NULL;
+
+	if (b == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	if (!r->empty) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json");
+		if (r->json != NULL && (text = json_dumps(r->json,
+		    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)) != NULL)
+			evbuffer_add(b, text, strlen(text));
+		else
+			evbuffer_add(b, "{}", 2);
+		free(text);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	switch (r->status) {
+	case 200: reason = "OK"; break;
+	case 400: reason = "Bad Request"; break;
+	case 401: reason = "Unauthorized"; break;
+	case 403: reason = "Forbidden"; break;
+	case 404: reason = "Not Found"; break;
+	case 405: reason = "Method Not Allowed"; break;
+	case 409: reason = "Conflict"; break;
+	case 413: reason = "Payload Too Large"; break;
+	case 503: reason = "Service Unavailable"; break;
+	default: reason = "Error"; break;
+	}
+	evhttp_send_reply(req, r->status, reason, b);
+	evbuffer_free(b);
+}
+
+/* §6.2: loopback, or a network of settings.allowManagementFrom */
+static bool
+api_source_ok(struct vl1d_api *api, struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	const struct sockaddr *sa;
+	const struct localconf *lc = &api->ctx->local;
+	struct inetaddr a;
+	unsigned int i;
+
+	if (c == NULL || (sa = evhttp_connection_get_addr(c)) == NULL ||
+	    inetaddr_from_sockaddr(&a, sa, sa->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) == -1)
+		return false;
+	if (inetaddr_scope(&a) == INETADDR_SCOPE_LOOPBACK)
+		return true;
+	for (i = 0; i < lc->nmgmt; i++)
+		if (lc->mgmt[i].family == a.family &&
+		    inetaddr_contains(&lc->mgmt[i], &a))
+			return true;
+	return false;
+}
+
+/* §6.2: the first of X-ZT1-Auth and "Authorization: Bearer" counts */
+static bool
+api_token_ok(struct vl1d_api *api, struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *v;
+
+	if ((v = evhttp_find_header(h, "X-ZT1-Auth")) == NULL) {
+		if ((v = evhttp_find_header(h, "Authorization")) == NULL ||
+		    strncasecmp(v, "bearer ", 7) != 0)
+			return false;
+		v += 7;
+	}
+	return strlen(v) == api->token_len &&
+	    CRYPTO_memcmp(v, api->token, api->token_len) == 0;
+}
+
+/* a token or a callback in a URL ends up in logs and histories */
+static bool
+api_query_ok(const char *query)
+{
+	struct evkeyvalq q;
+	bool ok;
+
+	if (query == NULL)
+		return true;
+	TAILQ_INIT(&q);
+	if (evhttp_parse_query_str(query, &q) == -1)
+		return false;
+	ok = evhttp_find_header(&q, "auth") == NULL &&
+	    evhttp_find_header(&q, "jsonp") == NULL;
+	evhttp_clear_headers(&q);
+	return ok;
+}
+
+static void
+api_request(struct evhttp_request *req, void *arg)
+{
+	struct vl1d_api *api = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct api_resp r;
+	struct api_req q;
+
+	memset(&r, 0, sizeof(r));
+	memset(&q, 0, sizeof(q));
+	q.method = evhttp_request_get_command(req);
+	if (q.method != EVHTTP_REQ_GET && q.method != EVHTTP_REQ_POST &&
+	    q.method != EVHTTP_REQ_PUT && q.method != EVHTTP_REQ_DELETE) {
+		api_error(&r, 405, "GET, POST, PUT or DELETE");
+		goto send;
+	}
+	if (!api_source_ok(api, req)) {
+		log_drop(&api_foreign, "refused");
+		api_error(&r, 403, "not a management address");
+		goto send;
+	}
+	if (uri == NULL || (q.path = evhttp_uri_get_path(uri)) == NULL ||
+	    q.path[0] != '/') {
+		api_error(&r, 400, "bad URI");
+		goto send;
+	}
+	if (!api_query_ok(evhttp_uri_get_query(uri))) {
+		api_error(&r, 400, "tokens and JSONP are not accepted in URLs: "
+		    "use the X-ZT1-Auth header");
+		goto send;
+	}
+	if (!api_token_ok(api, req)) {
+		log_drop(&api_refused, "%s", q.path);
+		/* as 1.14.1: 401 with an empty object */
+		r.status = 401;
+		goto send;
+	}
+	if ((q.len = evbuffer_get_length(in)) > API_BODY_MAX) {
+		api_error(&r, 413, "body too large");
+		goto send;
+	}
+	q.body = q.len > 0 ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
+	if (q.body == NULL) {
+		api_error(&r, 500, "out of memory");
+		goto send;
+	}
+	api_route(api, &q, &r);
+	if (r.status == 200 && r.json == NULL)
+		api_error(&r, 500, "out of memory");
+	/* orbit may have queued HELLOs to a seed */
+	vl1d_udp_flush(api->ctx);
+send:
+	api_send(req, &r);
+	json_decref(r.json);
+}
+
+/* 24 characters of [a-z0-9], uniformly drawn */
+static int
+api_token_make(char *tok)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint8_t b;
+	size_t n = 0;
+
+	while (n < API_TOKEN_LEN) {
+		if (RAND_bytes(&b, 1) != 1)
+			return -1;
+		if (b >= 252)		/* 252 = 7 * 36: no modulo bias */
+			continue;
+		tok[n++] = set[b % 36];
+	}
+	tok[n] = '\0';
+	return 0;
+}
+
+/*
+ * authtoken.secret: read and trimmed as ZeroTier One does; made on first
+ * start, mode 0640 and group zt so that group zt's tools can read it.
+ */
+static int
+api_token_load(struct vl1d_api *api, const char *home, const char *group)
+{
+	char path[PATH_MAX], *text, *s, *e;
+	struct group *gr;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/authtoken.secret", home);
+	if (file_read(path, API_TOKEN_MAX, &text, &len) == 0) {
+		s = text;
+		e = text + len;
+		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' ||
+		    *s == '\n'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+		    e[-1] == '\r' || e[-1] == '\n'))
+			e--;
+		api->token_len = (size_t)(e - s);
+		if (api->token_len > 0 && memchr(s, '\0', api->token_len) ==
+		    NULL)
+			memcpy(api->token, s, api->token_len);
+		else
+			api->token_len = 0;
+		OPENSSL_cleanse(text, len);
+		free(text);
+		if (api->token_len == 0) {
+			log_warnx("%s: empty or not text", path);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (api_token_make(api->token) == -1 ||
+	    file_write_atomic(path, api->token, API_TOKEN_LEN, 0640) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	api->token_len = API_TOKEN_LEN;
+	if (group != NULL && (gr = getgrnam(group)) != NULL &&
+	    chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("%s: group %s", path, group);
+	log_info("new API token in %s", path);
+	return 0;
+}
+
+static json_t *
+api_localconf_json(const char *home)
+{
+	char path[PATH_MAX], *text;
+	json_error_t je;
+	json_t *j;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/local.conf", home);
+	if (file_read(path, LOCALCONF_MAX_BYTES, &text, &len) == -1)
+		return json_object();
+	/* already checked by localconf_load */
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		return json_object();
+	}
+	return j;
+}
+
+/*
+ * Binds addr:port; the API is off on that address when it cannot.  IPv6
+ * loopback is a bonus (a host or namespace may have no IPv6).
+ */
+static int
+api_bind(struct vl1d_api *api, const char *addr, uint16_t port)
+{
+	if (evhttp_bind_socket_with_handle(api->http, addr, port) == NULL) {
+		if (strcmp(addr, "::1") == 0)
+			log_debug("HTTP API: not on ::1 port %u: %s",
+			    (unsigned int)port, strerror(errno));
+		else
+			log_warn("HTTP API: cannot listen on %s port %u",
+			    addr, (unsigned int)port);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vl1d_api_open(struct vl1d_ctx *ctx)
+{
+	struct vl1d_api *api;
+	int bound = 0;
+
+	if (!ctx->local.http_api) {
+		log_info("HTTP API off (local.conf settings.httpApi)");
+		return 0;
+	}
+	if ((api = calloc(1, sizeof(*api))) == NULL)
+		return -1;
+	api->ctx = ctx;
+	if (api_token_load(api, ctx->cfg.home, ctx->cfg.ctl_group) == -1 ||
+	    (api->localconf = api_localconf_json(ctx->cfg.home)) == NULL ||
+	    (api->http = evhttp_new(ctx->base)) == NULL)
+		goto fail;
+	/*
+	 * evhttp's own refusals are HTML; bodies a little over the cap and
+	 * every method reach api_request, which refuses them in JSON.
+	 * Larger bodies are cut by evhttp before they are buffered.
+	 */
+	evhttp_set_max_body_size(api->http, 4 * API_BODY_MAX);
+	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);
+	evhttp_set_timeout(api->http, API_TIMEOUT_S);
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(api->http, api_request, api);
+	/* other sources only when local.conf names management networks */
+	bound += api_bind(api, ctx->local.nmgmt > 0 ? "0.0.0.0" :
+	    "127.0.0.1", ctx->cfg.port) == 0;
+	bound += api_bind(api, "::1", ctx->cfg.port) == 0;
+	if (bound == 0)
+		goto fail;
+	ctx->api = api;
+	log_info("HTTP API on %s port %u", ctx->local.nmgmt > 0 ?
+	    "all addresses" : "loopback", (unsigned int)ctx->cfg.port);
+	return 0;
+fail:
+	vl1d_api_free(api);
+	return -1;
+}
+
+void
+vl1d_api_free(struct vl1d_api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->http != NULL)
+		evhttp_free(api->http);
+	json_decref(api->localconf);
+	OPENSSL_cleanse(api->token, sizeof(api->token));
+	free(api);
+}
