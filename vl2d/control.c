@@ -277,8 +277,12 @@ vl2d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = vl2d_ctl_set(ctx, req);
 	else if (strcmp(cmd, "rules-test") == 0)
 		reply = vl2d_ctl_rules_test(ctx, req);
-	else if (strcmp(cmd, "sandbox") == 0)
-		reply = sandbox_status_json();
+	else if (strcmp(cmd, "sandbox") == 0)	/* zt-ctl sandbox */
+		reply = json_pack("{s:s, s:s, s:[o], s:{s:b, s:b}}",
+		    "daemon", "zt-vl2d", "version", ZT_VERSION, "processes",
+		    sandbox_report_json(&vl2d_policy, 0), "links",
+		    "zt-vl1d", ipc_client_conn(ctx->vl1d) != NULL,
+		    "zt-tapd", ipc_client_conn(ctx->tapd) != NULL);
 	else {
 		json_decref(req);
 		return ipc_send_error(c, m->id, ENOSYS, "unknown command");

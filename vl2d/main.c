@@ -91,7 +91,7 @@ vl2d_parse(struct vl2d_ctx *ctx, int argc, char **argv, bool *print)
 				fatalx("bad log level '%s'", optarg);
 			break;
 		case 'f':
-			/* zt-vl2d never daemonizes; kept for the others' use */
+			/* the only mode: accepted as the other daemons do */
 			ctx->cfg.foreground = true;
 			break;
 		case 'P':

@@ -5,6 +5,10 @@
  * checksum the module claims to have completed must verify with this
  * file's own arithmetic (UDP fragments once put back together).
  *
+ * The frames that come out are then joined again (offload_gro_*) as
+ * for the way into a TAP: every joined super-frame must cut again into
+ * valid frames.
+ *
  * Input: u8 control (bit 0: 12-byte header; bits 1-2: MTU), then the
  * virtio header and the frame.
  */
@@ -22,6 +26,10 @@ static uint8_t in[OFFLOAD_VNET_HDR_MRG_LEN + 65536 + 512];
 static uint8_t obuf[OFFLOAD_BYTES_MAX];
 static struct offload_frame frames[OFFLOAD_FRAMES_MAX];
 static uint8_t dgram[70000];
+static struct offload_gro gro;
+static uint8_t again[OFFLOAD_VNET_HDR_MRG_LEN + 65536];
+static uint8_t obuf2[OFFLOAD_BYTES_MAX];
+static struct offload_frame frames2[OFFLOAD_FRAMES_MAX];
 
 struct fz_pkt {
 	size_t		 l3off, l4off, l3end;
@@ -182,6 +190,56 @@ check_frags(const struct offload_out *o)
 	    dlen) == 0xffff);
 }
 
+/* a joined frame, as the kernel would take it, cut once more */
+static void
+check_joined(const uint8_t *p, size_t len, uint16_t mtu)
+{
+	struct offload_out o = { obuf2, sizeof(obuf2), frames2,
+	    OFFLOAD_FRAMES_MAX, 0, 0 };
+	struct offload_ctx ctx;
+	struct fz_pkt k;
+	size_t i;
+
+	assert(p != NULL && len <= sizeof(again));
+	memcpy(again, p, len);
+	offload_init(&ctx, OFFLOAD_VNET_HDR_LEN, mtu);
+	assert(offload_input(&ctx, again, len, &o) == OFFLOAD_OK);
+	for (i = 0; i < o.n; i++) {
+		assert(fz_parse(o.frames[i].p, o.frames[i].len, &k) &&
+		    !k.frag && k.proto == 6);
+		if (!k.v6)
+			assert(sum16(0, o.frames[i].p + k.l3off,
+			    k.l4off - k.l3off) == 0xffff);
+		check_l4(o.frames[i].p, &k);
+	}
+}
+
+static void
+join(const struct offload_out *o, uint16_t mtu)
+{
+	enum offload_gro_verdict gv;
+	const uint8_t *p;
+	size_t i, len;
+
+	offload_gro_init(&gro, OFFLOAD_VNET_HDR_LEN);
+	for (i = 0; i < o->n; i++) {
+		gv = offload_gro_add(&gro, o->frames[i].p, o->frames[i].len);
+		if (gv == OFFLOAD_GRO_FLUSH) {
+			p = offload_gro_flush(&gro, &len);
+			check_joined(p, len, mtu);
+			/* an empty joiner takes the frame or passes it */
+			gv = offload_gro_add(&gro, o->frames[i].p,
+			    o->frames[i].len);
+			assert(gv != OFFLOAD_GRO_FLUSH);
+		}
+		if (gv == OFFLOAD_GRO_PASS &&
+		    (p = offload_gro_flush(&gro, &len)) != NULL)
+			check_joined(p, len, mtu);
+	}
+	if ((p = offload_gro_flush(&gro, &len)) != NULL)
+		check_joined(p, len, mtu);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -244,5 +302,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_l4(p, &k);
 		}
 	}
+	join(&o, mtu);
 	return 0;
 }

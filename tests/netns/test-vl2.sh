@@ -8,8 +8,8 @@
 # by LIKE / GATHER / MULTICAST_FRAME).  zt-vl2d is killed with -9 during
 # a ping: its interface and address never vanish and the ping resumes
 # within 3 s of the restart.  A deauthorized member's frames stop within
-# 5 s.  zt-vl2d reconnects to a restarted zt-tapd.  Leaving deletes the
-# device and the state.
+# 5 s.  A rule dropping a UDP port holds both ways.  zt-vl2d reconnects to a restarted zt-tapd and zt-vl1d.  Leaving
+# deletes the device and the state.
 # usage: test-vl2.sh ZT-VL1D ZT-CONTROLLERD ZT-TAPD ZT-VL2D ZT-CTL VECTORS
 set -u
 vl1d=$1 ctrld=$2 tapd=$3 vl2d=$4 ctl=$5 vectors=$6
@@ -86,6 +86,31 @@ while time.time() < start + limit:
               time.time()), flush=True)
 sys.exit(0 if got else 1)
 PING
+# UDP both ways at once: listens on 7777 and 7778, sends to the peer's
+# two ports for SECONDS, prints "got PORT" once per port that received
+cat >"$tmp/udp.py" <<'UDP'
+import select, socket, sys, time
+peer, secs = sys.argv[1], float(sys.argv[2])
+socks = {}
+for port in (7777, 7778):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    socks[s] = port
+out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+got, end, nxt = set(), time.time() + secs, 0
+while time.time() < end:
+    if time.time() >= nxt:
+        for port in (7777, 7778):
+            out.sendto(b"zt-privsep", (peer, port))
+        nxt = time.time() + 0.1
+    r, _, _ = select.select(list(socks), [], [], 0.05)
+    for s in r:
+        s.recv(64)
+        got.add(socks[s])
+for port in sorted(got):
+    print("got", port)
+UDP
+
 zping() {	# zping NS DEST COUNT INTERVAL DEADLINE
 	ip netns exec "$1" python3 "$tmp/ping.py" "$2" "$3" "$4" "$5"
 }
@@ -103,6 +128,7 @@ start_vl1d() {	# start_vl1d INDEX NAME
 	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
 	    -b "198.18.$1.1/9993" 2>"$tmp/log$1" &
 	pids="$pids $!"
+	eval "vl1d$1=$!"
 }
 
 start_tapd() {	# start_tapd INDEX
@@ -206,6 +232,25 @@ check "joinToken is zt-vl2d's setting" sh -c "'$ctl' -R '$tmp/run2' \
     set $nwid joinToken=abc | grep -q '200 set' &&
     grep -q joinToken=abc '$tmp/vl2d2/networks.d/$nwid.local.conf'"
 
+# a rule that drops UDP to port 7777 is enforced both ways; 7778 passes
+ctlc controller network update "$nwid" '{"rules": [
+    {"type": "MATCH_IP_PROTOCOL", "ipProtocol": 17},
+    {"type": "MATCH_IP_DEST_PORT_RANGE", "start": 7777, "end": 7777},
+    {"type": "ACTION_DROP"}, {"type": "ACTION_ACCEPT"}]}' >/dev/null
+udp=ffffffffffff3200000000010800450000240000000040110000
+udp=${udp}0a9311100a9311111e611e610010000000000000000000000000
+for i in 2 3; do
+	check "member $i has the new rules" wait_for 10 sh -c \
+	    "'$ctl' -R '$tmp/run$i' rules test $nwid $udp | grep -q dropped"
+done
+ip netns exec "${p}2" python3 "$tmp/udp.py" "$a3" 2 >"$tmp/udp2" &
+u2=$!
+ip netns exec "${p}3" python3 "$tmp/udp.py" "$a2" 2 >"$tmp/udp3"
+wait "$u2"
+check "UDP 7778 passes both ways, 7777 neither" sh -c \
+    "[ \"\$(cat '$tmp/udp2' '$tmp/udp3')\" = \"got 7778
+got 7778\" ]"
+
 # kill -9 during a ping: the device and address stay, traffic resumes
 zping "${p}2" "$a3" 80 0.1 8 >"$tmp/ping" 2>&1 &
 pinger=$!
@@ -238,6 +283,15 @@ start_tapd 2
 check "zt-vl2d reconnects to a restarted zt-tapd" wait_for 10 sh -c \
     "[ \$(grep -c 'zt-vl2d connected' '$tmp/logt2') -ge 2 ]"
 check "traffic goes on" zping "${p}2" "$a3" 2 0.2 3 >/dev/null
+
+# zt-vl1d restarts: zt-vl2d reconnects and asks for its config again
+kill -9 "$vl1d2"
+wait "$vl1d2" 2>/dev/null
+start_vl1d 2 alice
+check "zt-vl2d reconnects to a restarted zt-vl1d" wait_for 10 sh -c \
+    "[ \$(grep -c 'zt-vl2d connected' '$tmp/log2') -ge 1 ]"
+check "traffic goes on after it" wait_for 10 \
+    zping "${p}2" "$a3" 1 1 1 >/dev/null
 
 # deauthorizing alice: the controller revokes her credentials, bob's
 # zt-vl2d drops her frames from then on

@@ -15,7 +15,7 @@ set -u
 lib=$1
 shift
 checks=0 failed=0
-tapd= vl1d= ctrld= vl2d=
+tapd='' vl1d='' ctrld='' vl2d=''
 for a in "$@"; do
 	case $a in
 	zt-tapd=*) tapd=${a#*=} ;;
