@@ -1,3 +1,4 @@
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -65,6 +67,40 @@ fail:
 	return -1;
 }
 
+/*
+ * mkstemp(3) without its O_RDWR: the temporary file is opened
+ * write-only, so a writer whose Landlock rule grants no read (zt-vl1d's
+ * home, next to identity.secret) can use it.  tmp ends in XXXXXX.
+ */
+static int
+file_tmp_open(char *tmp)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+	struct timespec ts;
+	char *x = tmp + strlen(tmp) - sizeof(r);
+	unsigned int tries, i;
+	int fd;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(r, sizeof(r), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(r)) {
+			/* the name need not be secret: O_EXCL keeps it safe */
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			for (i = 0; i < sizeof(r); i++)
+				r[i] = (unsigned char)(((unsigned long)
+				    ts.tv_nsec >> (i * 5)) + tries);
+		}
+		for (i = 0; i < sizeof(r); i++)
+			x[i] = set[r[i] % (sizeof(set) - 1)];
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 int
 file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode)
@@ -80,8 +116,8 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* mkstemp creates the file 0600: never more open than mode */
-	if ((fd = mkstemp(tmp)) == -1)
+	/* made 0600: never more open than mode */
+	if ((fd = file_tmp_open(tmp)) == -1)
 		return -1;
 	if (fchmod(fd, mode) == -1)
 		goto fail;

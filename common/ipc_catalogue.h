@@ -78,7 +78,8 @@ enum ipc_role {
 									\
 	/* vl2d <-> vl1d */						\
 	/* batch of (u40 destination, u8 verb, bytes16 payload after */	\
-	/* the verb byte); CTRL_SEND is the same */			\
+	/* the verb byte); CTRL_SEND is the same.  Destination 0: */	\
+	/* upstream: a LIKE to every root, others to the best */	\
 	X(VL2_SEND, 20, IPC_R(VL2D), IPC_R(VL1D), IPC_PAYLOAD_MAX, 0, 0) \
 	/* batch of (u40 source, u8 flags (1: trusted path), bytes16 */	\
 	/* whole dearmored packet, header included, so replies can */	\
@@ -88,7 +89,8 @@ enum ipc_role {
 	/* addresses to look up -> identities or not-found */		\
 	X(VL2_WHOIS_REQ, 22, IPC_R(VL2D), IPC_R(VL1D), 1024, 0, 0)	\
 	X(VL2_WHOIS_REPLY, 23, IPC_R(VL1D), IPC_R(VL2D), 8192, 0, 0)	\
-	/* peers coming up or going down */				\
+	/* batch of (u8 enum ipc_peer_event, u40 address); SELF is */	\
+	/* sent at connect */						\
 	X(VL2_PEER_EVENT, 24, IPC_R(VL1D), IPC_R(VL2D), 1024, 0, 0)	\
 									\
 	/* controllerd <-> vl1d */					\
@@ -138,6 +140,13 @@ enum ipc_type {
 #define IPC_TYPE_ENUM(n, v, from, to, max, fds, total)	IPC_MSG_##n = v,
 	IPC_MESSAGES(IPC_TYPE_ENUM)
 #undef IPC_TYPE_ENUM
+};
+
+/* VL2_PEER_EVENT kinds */
+enum ipc_peer_event {
+	IPC_PEER_EVENT_SELF = 0,	/* zt-vl1d's own address */
+	IPC_PEER_EVENT_UP = 1,
+	IPC_PEER_EVENT_DOWN = 2,
 };
 
 struct ipc_type_info {

@@ -64,6 +64,16 @@
 	LANDLOCK_ACCESS_FS_TRUNCATE)
 #define LL_DEV	(LANDLOCK_ACCESS_FS_READ_FILE |				\
 	LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+/*
+ * No READ_FILE: no file under such a rule can be opened for reading,
+ * the ones the process made itself included (file_write_atomic opens
+ * its temporary file write-only).  It may still replace or remove any
+ * of them: the rule keeps secrets secret, not intact.  READ_DIR lets
+ * the writer fsync the directory after the rename.
+ */
+#define LL_REPLACE	(LANDLOCK_ACCESS_FS_READ_DIR |			\
+	LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |	\
+	LANDLOCK_ACCESS_FS_REMOVE_FILE)
 
 /* tests only; set before sandbox_apply and constant afterwards */
 static int landlock_override = -1;
@@ -112,6 +122,8 @@ landlock_rights(enum sandbox_access a)
 		return LL_RW;
 	case SANDBOX_DEV:
 		return LL_DEV;
+	case SANDBOX_REPLACE:
+		return LL_REPLACE;
 	}
 	return 0;
 }

@@ -592,6 +592,8 @@ sandbox_access_name(enum sandbox_access a)
 		return "rw";
 	case SANDBOX_DEV:
 		return "dev";
+	case SANDBOX_REPLACE:
+		return "replace";
 	}
 	return "?";
 }

@@ -42,6 +42,13 @@ enum sandbox_access {
 	SANDBOX_RO,	/* read files, list directories */
 	SANDBOX_RW,	/* RO + write, create, remove, rename, truncate */
 	SANDBOX_DEV,	/* read, write and ioctl an existing device node */
+	/*
+	 * A directory whose files are replaced, never read: create, write
+	 * (a new file), rename over and remove files, list the directory.
+	 * For a directory that also holds a secret: nothing in it can be
+	 * opened for reading unless another rule grants it.
+	 */
+	SANDBOX_REPLACE,
 };
 
 /* a Landlock rule; a path missing at start-up grants nothing */

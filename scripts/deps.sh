@@ -4,7 +4,8 @@
 set -eu
 pkgs="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
  libssl-dev libevent-dev libjansson-dev libcap-dev libseccomp-dev
- liblz4-dev libsqlite3-dev iproute2 passwd python3 systemd iptables"
+ liblz4-dev libsqlite3-dev iproute2 passwd python3 systemd iptables
+ iputils-ping"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

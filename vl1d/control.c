@@ -14,6 +14,7 @@
 
 #include "hex.h"
 #include "log.h"
+#include "node_int.h"
 #include "packet.h"
 #include "reasm.h"
 #include "vl1d.h"
@@ -21,6 +22,41 @@
 #define VL1D_CTL_JSON_MAX	(64 * 1024)
 
 static struct log_drops up_drops = LOG_DROPS_INIT("vl2 packet to deliver");
+
+/*
+ * Destination 0 is no node: zt-vl2d does not know the roots, so it
+ * stands for "upstream" (ipc_catalogue.h).  A MULTICAST_LIKE goes to
+ * every root of the planet and the moons, as 1.14.1 announces groups
+ * to all upstreams; anything else (a GATHER) to the best root only.
+ */
+static void
+vl1d_send_upstream(struct vl1d_ctx *ctx, uint8_t verb,
+    const uint8_t *payload, size_t plen)
+{
+	struct vl1_node *n = ctx->node;
+	const struct world *w;
+	struct vl1_peer *up;
+	uint64_t a;
+	unsigned int i, k;
+	int64_t now = vl1d_now(ctx);
+
+	if (verb != VL1_VERB_MULTICAST_LIKE) {
+		if ((up = vl1_best_upstream(n, now)) != NULL)
+			vl1_node_send(n, up->id.address, verb, payload, plen,
+			    now);
+		else
+			log_debug("no upstream for verb 0x%02x", verb);
+		return;
+	}
+	for (k = 0; k <= n->nmoons; k++) {
+		w = k == 0 ? &n->planet : &n->moons[k - 1];
+		for (i = 0; i < w->nroots; i++) {
+			a = w->roots[i].identity.address;
+			if (a != n->self.address)
+				vl1_node_send(n, a, verb, payload, plen, now);
+		}
+	}
+}
 
 /* (u40 address, u8 verb, bytes16 payload)* -> the engine's send queue */
 static int
@@ -43,8 +79,11 @@ vl1d_send_batch(struct vl1d_ctx *ctx, struct ipc_msg *m)
 		    verb != VL1_VERB_ECHO) || verb == VL1_VERB_OK ||
 		    verb == VL1_VERB_ERROR))
 			return -1;
-		vl1_node_send(ctx->node, dest, verb, payload, plen,
-		    vl1d_now(ctx));
+		if (dest == 0 && 0)
+			vl1d_send_upstream(ctx, verb, payload, plen);
+		else
+			vl1_node_send(ctx->node, dest, verb, payload, plen,
+			    vl1d_now(ctx));
 	}
 	vl1d_udp_flush(ctx);
 	return 0;
@@ -484,6 +523,7 @@ static void
 vl1d_conn_up(struct ipc_conn *c, void *arg)
 {
 	struct vl1d_ctx *ctx = arg;
+	uint8_t ev[1 + 5];
 
 	switch (ipc_conn_role(c)) {
 	case IPC_ROLE_VL2D:
@@ -491,6 +531,12 @@ vl1d_conn_up(struct ipc_conn *c, void *arg)
 			ipc_conn_close(ctx->vl2d);
 		ctx->vl2d = c;
 		log_info("zt-vl2d connected");
+		/* its MACs derive from our address: told first thing */
+		ev[0] = IPC_PEER_EVENT_SELF;
+		be40_put(ev + 1, ctx->node->self.address);
+		if (ipc_send(c, IPC_MSG_VL2_PEER_EVENT, 0, ev, sizeof(ev)) ==
+		    -1)
+			log_warnx("cannot tell zt-vl2d our address");
 		break;
 	case IPC_ROLE_CONTROLLERD:
 		if (ctx->ctrld != NULL)

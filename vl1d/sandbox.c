@@ -11,7 +11,10 @@
 #include <netinet/tcp.h>
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 
+#include "log.h"
 #include "vl1d.h"
 
 #define VL1D_COMMON_SYSCALLS						\
@@ -28,7 +31,10 @@
 	{ "clock_gettime", NULL, "timers (when the vDSO is not used)" }, \
 	{ "gettimeofday", NULL, "timers (when the vDSO is not used)" }, \
 	{ "brk", NULL, "malloc" },					\
-	{ "mmap", NULL, "malloc of large blocks" },			\
+	{ "mmap", SANDBOX_ARG_IN(2, SANDBOX_VALUE(PROT_NONE),		\
+	    SANDBOX_VALUE(PROT_READ),					\
+	    SANDBOX_VALUE(PROT_READ | PROT_WRITE)),			\
+	    "malloc of large blocks; never executable" },		\
 	{ "munmap", NULL, "free of large blocks" },			\
 	{ "mremap", NULL, "realloc of large blocks" },			\
 	{ "madvise", NULL, "free returning memory" },			\
@@ -73,7 +79,8 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	{ "getsockname", NULL, "libevent's HTTP listener" },
 	{ "getpeername", NULL, "HTTP API peer address" },
 	{ "openat", NULL, "planet and moon updates, moons.d for orbit, the "
-	    "peers.d identity cache (Landlock: home)" },
+	    "peers.d identity cache (Landlock: moons.d, peers.d; home "
+	    "write-only)" },
 	{ "newfstatat", NULL, "saving planet and moon updates" },
 	{ "fstat", NULL, "saving planet and moon updates" },
 	{ "fchmod", NULL, "saving planet and moon updates" },
@@ -84,16 +91,37 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	{ "wait4", NULL, "noticing the key holder's exit" },
 };
 
-/* the home directory is the one given on the command line */
+/*
+ * The home directory is the one given on the command line.  DESIGN.md:
+ * the network half never reads identity.secret, which has its owner.
+ * So home itself grants no read at all (identity.secret,
+ * authtoken.secret, local.conf, identity.public are read before the
+ * sandbox); the two directories it reads and writes at run time were
+ * made at start-up (vl1d_load_worlds, vl1d_peer_cache_open).
+ */
 static struct sandbox_path vl1d_paths[] = {
-	{ ZT_STATEDIR "/vl1d", SANDBOX_RW,
-	    "identity cache, planet and moon updates" },
+	{ ZT_STATEDIR "/vl1d", SANDBOX_REPLACE,
+	    "planet updates replace <home>/planet; no file here can be "
+	    "read (identity.secret)" },
+	{ ZT_STATEDIR "/vl1d/moons.d", SANDBOX_RW,
+	    "moon updates, orbit seeds, moon files for orbit" },
+	{ ZT_STATEDIR "/vl1d/peers.d", SANDBOX_RW,
+	    "the identity cache of peers met" },
 };
 
 void
 vl1d_policy_set_home(const char *home)
 {
+	static char moons[PATH_MAX], peers[PATH_MAX];
+
+	/* too long a path grants nothing rather than the wrong place */
+	if (snprintf(moons, sizeof(moons), "%s/moons.d", home) >=
+	    (int)sizeof(moons) || snprintf(peers, sizeof(peers),
+	    "%s/peers.d", home) >= (int)sizeof(peers))
+		fatalx("home directory path too long: %s", home);
 	vl1d_paths[0].path = home;
+	vl1d_paths[1].path = moons;
+	vl1d_paths[2].path = peers;
 }
 
 static const struct sandbox_rlimit vl1d_rlimits[] = {

@@ -100,11 +100,12 @@ vl2d_net_json(const struct vl2d_net *n)
 	    "routes", routes,
 	    "dns", dns,
 	    "multicastSubscriptions", mcast);
-	counters = json_pack("{s:I, s:I, s:I, s:I}",
+	counters = json_pack("{s:I, s:I, s:I, s:I, s:I}",
 	    "txFrames", (json_int_t)n->tx_frames,
 	    "rxFrames", (json_int_t)n->rx_frames,
 	    "txDropped", (json_int_t)n->tx_dropped,
-	    "rxDropped", (json_int_t)n->rx_dropped);
+	    "rxDropped", (json_int_t)n->rx_dropped,
+	    "memberLikes", (json_int_t)n->member_likes);
 	/* every decision of the switch, by name, drops included */
 	if (n->sw_ready)
 		sw_counters_foreach(&n->sw.counters, vl2d_counter_json,

@@ -5,6 +5,10 @@
  * membership.c holds credentials and answers the gate; here they get
  * time, identities, the TAP fd and the VL2_SEND batch.
  */
+#include <sys/uio.h>
+
+#include <linux/if_tun.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -13,7 +17,30 @@
 
 #include "frame.h"
 #include "log.h"
+#include "offload.h"
 #include "vl2d.h"
+
+/*
+ * A TAP with a virtio header (TAPD_OPEN_VNET_HDR): the kernel hands
+ * over TCP/UDP super-frames that offload_input cuts to the network MTU,
+ * and frames from peers are joined again (offload_gro_*) so that the
+ * host's stack takes one packet per flow and batch instead of dozens.
+ */
+struct vl2d_offload {
+	struct offload_ctx	 oc;
+	struct offload_gro	 gro;
+	bool			 gro_on;
+	uint32_t		 offloads;	/* TUN_F_* enabled */
+};
+
+/* what a super-frame may carry: checksums, TSO, ECN, USO where known */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20
+#define TUN_F_USO6	0x40
+#endif
+#define VL2D_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | \
+	TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6)
+#define VL2D_TAP_IN	(OFFLOAD_VNET_HDR_MRG_LEN + 65535)
 
 static struct log_drops rx_drops = LOG_DROPS_INIT("frame from the network");
 static struct log_drops tx_drops = LOG_DROPS_INIT("frame from the TAP");
@@ -59,6 +86,129 @@ vl2d_sw_send(void *arg, struct sw_net *sw, uint64_t to, uint8_t verb,
 		n->tx_frames++;
 }
 
+/* writes the frames g joined, if any, as one super-frame */
+static int
+vl2d_tap_gro_flush(struct vl2d_net *n)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if ((p = offload_gro_flush(&n->off->gro, &len)) == NULL)
+		return 0;
+	return write(n->tap_fd, p, len) == -1 ? -1 : 0;
+}
+
+/* one frame to the TAP, behind a virtio header if the TAP has one */
+static int
+vl2d_tap_write(struct vl2d_net *n, const uint8_t *f, size_t len)
+{
+	struct vl2d_offload *o = n->off;
+	uint8_t hdr[OFFLOAD_VNET_HDR_MRG_LEN];
+	struct iovec iov[2];
+	int rc = 0;
+
+	if (o == NULL)
+		return write(n->tap_fd, f, len) == -1 ? -1 : 0;
+	if (o->gro_on) {
+		switch (offload_gro_add(&o->gro, f, len)) {
+		case OFFLOAD_GRO_HELD:
+			n->ctx->gro_pending = true;
+			return 0;
+		case OFFLOAD_GRO_FLUSH:
+			rc = vl2d_tap_gro_flush(n);
+			/* an empty g takes any candidate */
+			if (offload_gro_add(&o->gro, f, len) ==
+			    OFFLOAD_GRO_HELD) {
+				n->ctx->gro_pending = true;
+				return rc;
+			}
+			break;
+		case OFFLOAD_GRO_PASS:
+			rc = vl2d_tap_gro_flush(n);
+			break;
+		}
+		if (rc == -1)
+			log_drop(&rx_drops, "%s: joined frames: %s",
+			    n->ifname, strerror(errno));
+	}
+	/* zeroed: the kernel checks the checksums of a lone frame */
+	offload_tap_hdr(hdr, o->oc.vnet_hdr_len, false);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = o->oc.vnet_hdr_len;
+	iov[1].iov_base = (void *)(uintptr_t)f;
+	iov[1].iov_len = len;
+	return writev(n->tap_fd, iov, 2) == -1 ? -1 : 0;
+}
+
+void
+vl2d_frame_tap_flush(struct vl2d_ctx *ctx)
+{
+	struct vl2d_net *n;
+	size_t i;
+
+	if (!ctx->gro_pending)
+		return;
+	ctx->gro_pending = false;
+	for (i = 0; i < VL2D_MAX_NETWORKS; i++) {
+		n = &ctx->nets[i];
+		if (n->used && n->off != NULL && n->tap_fd != -1 &&
+		    vl2d_tap_gro_flush(n) == -1) {
+			n->rx_dropped++;
+			log_drop(&rx_drops, "%s: joined frames: %s",
+			    n->ifname, strerror(errno));
+		}
+	}
+}
+
+int
+vl2d_frame_tap_attach(struct vl2d_net *n, bool vnet)
+{
+	struct vl2d_ctx *ctx = n->ctx;
+	struct vl2d_offload *o;
+	uint16_t mtu;
+
+	vl2d_frame_tap_detach(n);
+	if (!vnet)
+		return 0;
+	/* shared by every TAP: one read is handled at a time */
+	if (ctx->tap_in == NULL) {
+		ctx->tap_in = malloc(VL2D_TAP_IN);
+		ctx->off_buf = malloc(OFFLOAD_BYTES_MAX);
+		ctx->off_frames = calloc(OFFLOAD_FRAMES_MAX,
+		    sizeof(*ctx->off_frames));
+		if (ctx->tap_in == NULL || ctx->off_buf == NULL ||
+		    ctx->off_frames == NULL) {
+			free(ctx->tap_in);
+			free(ctx->off_buf);
+			free(ctx->off_frames);
+			ctx->tap_in = ctx->off_buf = NULL;
+			ctx->off_frames = NULL;
+			return -1;
+		}
+	}
+	if ((o = malloc(sizeof(*o))) == NULL)
+		return -1;
+	memset(&o->oc, 0, sizeof(o->oc));
+	mtu = n->nc != NULL ? (uint16_t)n->nc->mtu : NETCONF_MTU_MIN;
+	/* tapd leaves TUNSETVNETHDRSZ at its default, struct virtio_net_hdr */
+	offload_init(&o->oc, OFFLOAD_VNET_HDR_LEN, mtu);
+	offload_gro_init(&o->gro, OFFLOAD_VNET_HDR_LEN);
+	o->gro_on = !ctx->cfg.no_gro;
+	/* refused: frames still come, whole, behind the header */
+	if (offload_enable(n->tap_fd, VL2D_OFFLOADS, &o->offloads) == -1)
+		log_warnx("network %016llx: %s: no offloads, frames go one "
+		    "by one", (unsigned long long)n->nwid, n->ifname);
+	n->off = o;
+	return 0;
+}
+
+void
+vl2d_frame_tap_detach(struct vl2d_net *n)
+{
+	free(n->off);
+	n->off = NULL;
+}
+
 static void
 vl2d_sw_deliver(void *arg, struct sw_net *sw, const uint8_t eth[SW_ETH_HEAD],
     const uint8_t *data, size_t len)
@@ -73,7 +223,7 @@ vl2d_sw_deliver(void *arg, struct sw_net *sw, const uint8_t eth[SW_ETH_HEAD],
 	memcpy(f, eth, SW_ETH_HEAD);
 	if (len > 0)
 		memcpy(f + SW_ETH_HEAD, data, len);
-	if (write(n->tap_fd, f, SW_ETH_HEAD + len) == -1) {
+	if (vl2d_tap_write(n, f, SW_ETH_HEAD + len) == -1) {
 		n->rx_dropped++;
 		log_drop(&rx_drops, "%s: %s", n->ifname, strerror(errno));
 		return;
@@ -180,9 +330,9 @@ static const struct sw_io vl2d_sw_io = {
 
 /*
  * A LIKE, GATHER or MULTICAST_FRAME copy.  A copy runs the outbound
- * rules for its recipient first (§8.3 step 5); "the best root" is not
- * ours to pick (zt-vl1d knows the roots): the controller, always among
- * the upstream targets, answers gathers instead.
+ * rules for its recipient first (§8.3 step 5).  The roots are zt-vl1d's
+ * to know: a LIKE or GATHER for VL2_MC_TO_ROOT goes out addressed to 0,
+ * which zt-vl1d sends to every root (LIKE) or to the best one (GATHER).
  */
 static void
 vl2d_mc_emit(void *arg, const struct vl2_mc_out *o)
@@ -191,9 +341,14 @@ vl2d_mc_emit(void *arg, const struct vl2_mc_out *o)
 	const struct vl2_mc_frame *f = o->frame;
 	struct vl2d_net *n;
 
-	if (o->to == VL2_MC_TO_ROOT || (n = vl2d_net_find(ctx, o->nwid)) ==
-	    NULL)
+	if ((n = vl2d_net_find(ctx, o->nwid)) == NULL)
 		return;
+	if (o->to == VL2_MC_TO_ROOT) {
+		if (o->verb == VL2_MC_VERB_LIKE ||
+		    o->verb == VL2_MC_VERB_GATHER)
+			vl2d_send(ctx, 0, o->verb, o->payload, o->len);
+		return;
+	}
 	if (o->verb == VL2_MC_VERB_FRAME && f != NULL) {
 		if (!n->sw_ready || !sw_filter_recipient(&n->sw, vl2d_now(ctx),
 		    o->to, f->src != 0 ? f->src : n->mac, f->group.mac,
@@ -247,14 +402,63 @@ vl2d_frame_detach(struct vl2d_net *n)
 	n->mcn = NULL;
 }
 
-/* new groups are announced at once to the controller (§8.2) */
+/* the LIKE targets of §8.2 besides the roots: controller, specialists */
+static bool
+vl2d_frame_is_upstream(const struct vl2d_net *n, uint64_t a)
+{
+	size_t i;
+
+	for (i = 0; i < n->mcn->conf.nupstream; i++)
+		if (n->mcn->conf.upstream[i] == a)
+			return true;
+	return false;
+}
+
+/* one member's LIKEs (§8.2): to members that pass the gate, once */
+struct vl2d_like_pass {
+	struct vl2d_net		*n;
+	const struct mac_group	*g;	/* NULL: all, when 60 s are due */
+	size_t			 ng;
+	int64_t			 now;
+};
+
+static void
+vl2d_frame_like_member(void *arg, uint64_t peer)
+{
+	struct vl2d_like_pass *lp = arg;
+	struct vl2d_net *n = lp->n;
+
+	if (peer == n->ctx->self || vl2d_frame_is_upstream(n, peer) ||
+	    mship_peer_may_send(n->ms, peer, lp->now) != MSHIP_GATE_ALLOW)
+		return;
+	if (lp->g != NULL)
+		vl2_mc_like_emit(&n->ctx->mc, n->mcn, peer, lp->g, lp->ng);
+	else if (mship_like_due(n->ms, peer, lp->now))
+		vl2_mc_like_emit(&n->ctx->mc, n->mcn, peer, NULL, 0);
+	else
+		return;
+	n->member_likes++;
+}
+
+/*
+ * New groups are announced at once (§8.2): to every root (zt-vl1d's
+ * upstream, address 0), the controller and specialists, every member.
+ */
 static void
 vl2d_frame_announce_added(struct vl2d_net *n, const struct mac_group *g,
     int k)
 {
-	if (k > 0 && n->nc != NULL)
-		vl2_mc_like_emit(&n->ctx->mc, n->mcn, n->nwid >> 24, g,
-		    (size_t)k);
+	struct vl2d_like_pass lp = { n, g, (size_t)k, vl2d_now(n->ctx) };
+	size_t i;
+
+	if (k <= 0 || n->nc == NULL || n->mcn == NULL)
+		return;
+	vl2_mc_like_emit(&n->ctx->mc, n->mcn, VL2_MC_TO_ROOT, g, (size_t)k);
+	for (i = 0; i < n->mcn->conf.nupstream; i++)
+		vl2_mc_like_emit(&n->ctx->mc, n->mcn, n->mcn->conf.upstream[i],
+		    g, (size_t)k);
+	if (n->ms != NULL)
+		mship_each_peer(n->ms, vl2d_frame_like_member, &lp);
 }
 
 void
@@ -271,6 +475,8 @@ vl2d_frame_config(struct vl2d_net *n)
 	if (n->sw_ready && sw_net_set_config(&n->sw, nc) == -1)
 		log_warnx("network %016llx: the switch refused the config",
 		    (unsigned long long)n->nwid);
+	if (n->off != NULL && nc != NULL)
+		offload_set_mtu(&n->off->oc, (uint16_t)nc->mtu);
 	if (n->mcn == NULL || nc == NULL || n->ctx->self == 0)
 		return;
 	memset(&c, 0, sizeof(c));
@@ -320,15 +526,77 @@ vl2d_frame_tap_groups(struct vl2d_net *n, const struct mac_group *g,
 
 /* ---- frames ---- */
 
+/* one frame from the TAP through the rules to its recipients */
+static void
+vl2d_frame_out(struct vl2d_net *n, int64_t now, const uint8_t *f,
+    size_t len)
+{
+	enum sw_result r;
+
+	if (!n->sw_ready) {
+		n->tx_dropped++;
+		return;
+	}
+	r = sw_outbound(&n->sw, now, f, len);
+	if (sw_result_is_drop(r)) {
+		n->tx_dropped++;
+		log_drop(&tx_drops, "%s: %s", n->ifname, sw_result_name(r));
+	}
+}
+
+/*
+ * A TAP with a virtio header: each read is up to 64 KiB, a super-frame
+ * cut into frames within the MTU, each through the rules on its own.
+ * Fewer reads carry more, so the cap on reads per wake-up is lower.
+ */
+static void
+vl2d_frame_tap_read_vnet(struct vl2d_net *n)
+{
+	struct vl2d_ctx *ctx = n->ctx;
+	int64_t now = vl2d_now(ctx);
+	struct offload_out out;
+	unsigned int i;
+	size_t k;
+	ssize_t len;
+
+	out.buf = ctx->off_buf;
+	out.cap = OFFLOAD_BYTES_MAX;
+	out.frames = ctx->off_frames;
+	out.max_frames = OFFLOAD_FRAMES_MAX;
+	for (i = 0; i < 512; i++) {
+		len = read(n->tap_fd, ctx->tap_in, VL2D_TAP_IN);
+		if (len == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_drop(&tx_drops, "%s: %s", n->ifname,
+				    strerror(errno));
+			return;
+		}
+		if (len == 0)
+			return;
+		/* a drop is counted and logged by offload_input */
+		if (offload_input(&n->off->oc, ctx->tap_in, (size_t)len,
+		    &out) != OFFLOAD_OK) {
+			n->tx_dropped++;
+			continue;
+		}
+		for (k = 0; k < out.n; k++)
+			vl2d_frame_out(n, now, out.frames[k].p,
+			    out.frames[k].len);
+	}
+}
+
 void
 vl2d_frame_tap_read(struct vl2d_net *n)
 {
 	int64_t now = vl2d_now(n->ctx);
 	uint8_t *f = n->ctx->frame;
-	enum sw_result r;
 	unsigned int i;
 	ssize_t len;
 
+	if (n->off != NULL) {
+		vl2d_frame_tap_read_vnet(n);
+		return;
+	}
 	/* drained fully, so the whole batch leaves in one VL2_SEND */
 	for (i = 0; i < 4096; i++) {
 		len = read(n->tap_fd, f, sizeof(n->ctx->frame));
@@ -340,16 +608,7 @@ vl2d_frame_tap_read(struct vl2d_net *n)
 		}
 		if (len == 0)
 			return;
-		if (!n->sw_ready) {
-			n->tx_dropped++;
-			continue;
-		}
-		r = sw_outbound(&n->sw, now, f, (size_t)len);
-		if (sw_result_is_drop(r)) {
-			n->tx_dropped++;
-			log_drop(&tx_drops, "%s: %s", n->ifname,
-			    sw_result_name(r));
-		}
+		vl2d_frame_out(n, now, f, (size_t)len);
 	}
 }
 
@@ -624,13 +883,22 @@ vl2d_frame_credentials(struct vl2d_ctx *ctx, uint64_t src,
 	}
 }
 
-/* §8.2: our groups to the controller every 60 s */
+/*
+ * §8.2: every 60 s our groups to the roots, the controller and the
+ * specialists; to each member that passes the gate 60 s after its last.
+ */
 void
 vl2d_frame_tick(struct vl2d_net *n, int64_t now)
 {
+	struct vl2d_like_pass lp = { n, NULL, 0, now };
+
 	if (n->mcn == NULL || n->nc == NULL || n->ctx->self == 0)
 		return;
-	vl2_mc_announce_upstream(&n->ctx->mc, n->mcn, NULL, 0, now);
+	if (vl2_mc_announce_upstream(&n->ctx->mc, n->mcn, NULL, 0, now))
+		vl2_mc_like_emit(&n->ctx->mc, n->mcn, VL2_MC_TO_ROOT, NULL,
+		    0);
+	if (n->ms != NULL)
+		mship_each_peer(n->ms, vl2d_frame_like_member, &lp);
 	if (n->sw_ready)
 		sw_expire(&n->sw, now);
 }

@@ -4,6 +4,7 @@
  * §6, §8-9): switch.c, multicast.c and membership.c of lib zt_vl2 with
  * the daemon's clock, identities, TAP fds and VL2_SEND batch.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,3 +38,14 @@ void	 vl2d_frame_credentials(struct vl2d_ctx *, uint64_t src,
 void	 vl2d_frame_tick(struct vl2d_net *, int64_t now);
 /* drains the TAP fd (one VL2_SEND batch per wake-up) */
 void	 vl2d_frame_tap_read(struct vl2d_net *);
+/*
+ * A TAP fd arrived from zt-tapd; vnet: it was opened with a virtio
+ * header (TAPD_OPEN_VNET_HDR), so offloads are enabled on it and every
+ * read and write carries the header.  -1: no memory for the offload
+ * state (the fd is then not usable and the caller closes it).
+ */
+int	 vl2d_frame_tap_attach(struct vl2d_net *, bool vnet);
+/* the TAP fd goes: its offload state too */
+void	 vl2d_frame_tap_detach(struct vl2d_net *);
+/* writes the frames joined for the TAPs (end of a batch from zt-vl1d) */
+void	 vl2d_frame_tap_flush(struct vl2d_ctx *);

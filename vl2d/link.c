@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "log.h"
 #include "policy.h"
 #include "priv.h"
@@ -39,11 +40,13 @@ vl2d_send(struct vl2d_ctx *ctx, uint64_t dest, uint8_t verb,
 	return 0;
 }
 
+/* the end of a wake-up: joined frames to the TAPs, packets to zt-vl1d */
 void
 vl2d_link_flush(struct vl2d_ctx *ctx)
 {
 	struct ipc_conn *c = ipc_client_conn(ctx->vl1d);
 
+	vl2d_frame_tap_flush(ctx);
 	if (wbuf_len(&ctx->out) == 0)
 		return;
 	if (c == NULL || ipc_send_wbuf(c, IPC_MSG_VL2_SEND, 0, &ctx->out) ==
@@ -144,11 +147,34 @@ vl2d_on_recv(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	return 0;
 }
 
-/* peer events: nothing here depends on them yet (consumed, ignored) */
+/*
+ * Peer events: SELF names our address at connect (MACs, listnetworks
+ * and the switch need it before any packet arrives).  Peers going up
+ * or down change nothing here: 1.14.1 keeps memberships and
+ * subscriptions until they age out.
+ */
 static int
 vl2d_on_peer_event(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
-	return rbuf_skip(&m->body, rbuf_remaining(&m->body));
+	struct vl2d_ctx *ctx = arg;
+	uint64_t a;
+	uint8_t ev;
+
+	while (rbuf_remaining(&m->body) > 0) {
+		if (rbuf_get_u8(&m->body, &ev) == -1 ||
+		    rbuf_get_u40(&m->body, &a) == -1)
+			return -1;
+		if (ev != IPC_PEER_EVENT_SELF)
+			continue;
+		if (zt_address_reserved(a)) {
+			log_warnx("zt-vl1d names a reserved address %010llx",
+			    (unsigned long long)a);
+			continue;
+		}
+		vl2d_nets_self(ctx, a);
+	}
+	vl2d_link_flush(ctx);
+	return 0;
 }
 
 static void
@@ -157,6 +183,9 @@ vl2d_vl1_up(struct ipc_conn *c, void *arg)
 	struct vl2d_ctx *ctx = arg;
 
 	log_info("connected to zt-vl1d");
+	/* the data path: many frames per syscall, drained per wake-up */
+	if (ipc_conn_set_batch(c, VL2D_IPC_BATCH) == -1)
+		log_warn("zt-vl1d link: no batching");
 	vl2d_nets_vl1_up(ctx);
 	vl2d_link_flush(ctx);
 }
@@ -202,6 +231,10 @@ vl2d_tap_open(struct vl2d_net *n)
 	r.nwid = n->nwid;
 	r.mac = n->mac;
 	r.mtu = (uint16_t)n->nc->mtu;
+	/* super-frames in, joined frames out: cut and checked in frame.c */
+	n->vnet_asked = !n->ctx->cfg.no_offload;
+	if (n->vnet_asked)
+		r.flags = TAPD_OPEN_VNET_HDR;
 	n->open_id = ipc_conn_next_id(c);
 	wbuf_init(&w, buf, sizeof(buf));
 	if (tapd_open_req_put(&w, &r) == -1 || ipc_send_wbuf(c,

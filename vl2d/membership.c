@@ -1143,6 +1143,18 @@ mship_like_due(struct mship_store *st, uint64_t peer, int64_t now)
 	return true;
 }
 
+void
+mship_each_peer(struct mship_store *st, void (*fn)(void *, uint64_t),
+    void *arg)
+{
+	struct mship_peer *p;
+	size_t b;
+
+	for (b = 0; b < st->nbuckets; b++)
+		for (p = st->bucket[b]; p != NULL; p = p->next)
+			fn(arg, p->addr);
+}
+
 bool
 mship_recently_associated(const struct mship_store *st, uint64_t peer,
     int64_t now)

@@ -196,6 +196,13 @@ enum mship_gate mship_peer_may_send(struct mship_store *, uint64_t peer,
 	    int64_t now);
 /* the gate passed: true when MULTICAST_LIKEs to peer are due (60 s) */
 bool	 mship_like_due(struct mship_store *, uint64_t peer, int64_t now);
+/*
+ * Calls fn for every peer that has a record (1.14.1 announces groups to
+ * each of its members, §8.2).  fn must not add or drop records: asking
+ * the gate or mship_like_due() for the peer is fine.
+ */
+void	 mship_each_peer(struct mship_store *,
+	    void (*fn)(void *, uint64_t peer), void *arg);
 /* peer's COM timestamp is within 500 s of now */
 bool	 mship_recently_associated(const struct mship_store *, uint64_t peer,
 	    int64_t now);

@@ -158,6 +158,7 @@ vl2d_net_free(struct vl2d_net *n)
 		event_free(n->ev_tap);
 	if (n->tap_fd != -1)
 		close(n->tap_fd);
+	vl2d_frame_tap_detach(n);
 	for (i = 0; i < n->npending; i++)
 		free(n->pending[i].pkt);
 	vl2d_frame_detach(n);
@@ -416,7 +417,7 @@ vl2d_net_packet(struct vl2d_ctx *ctx, uint64_t src, const uint8_t *pkt,
     size_t len)
 {
 	const uint8_t *p = pkt + VL2D_PKT_IDX_PAYLOAD;
-	size_t plen, i;
+	size_t plen;
 	struct vl2d_net *n;
 	uint8_t verb, inre;
 	uint64_t self;
@@ -430,12 +431,8 @@ vl2d_net_packet(struct vl2d_ctx *ctx, uint64_t src, const uint8_t *pkt,
 	plen = len - VL2D_PKT_IDX_PAYLOAD;
 	/* zt-vl1d passes up only packets addressed to this node */
 	self = be40_get(pkt + VL2D_PKT_IDX_DEST);
-	if (ctx->self == 0 && !zt_address_reserved(self)) {
-		ctx->self = self;
-		for (i = 0; i < VL2D_MAX_NETWORKS; i++)
-			if (ctx->nets[i].used)
-				vl2d_net_sync_tap(&ctx->nets[i]);
-	}
+	if (ctx->self == 0 && !zt_address_reserved(self))
+		vl2d_nets_self(ctx, self);
 	verb = pkt[VL2D_PKT_IDX_VERB] & VL2D_PKT_VERB_MASK;
 	switch (verb) {
 	case VL2D_VERB_OK:
@@ -510,6 +507,27 @@ vl2d_nets_tick(struct vl2d_ctx *ctx, int64_t now)
 }
 
 void
+vl2d_nets_self(struct vl2d_ctx *ctx, uint64_t self)
+{
+	size_t i;
+
+	if (ctx->self == self)
+		return;
+	if (ctx->self != 0) {
+		/* a new identity under a running zt-vl2d: MACs would lie */
+		log_warnx("zt-vl1d is %010llx now, was %010llx: restart "
+		    "zt-vl2d", (unsigned long long)self,
+		    (unsigned long long)ctx->self);
+		return;
+	}
+	ctx->self = self;
+	log_info("node address %010llx", (unsigned long long)self);
+	for (i = 0; i < VL2D_MAX_NETWORKS; i++)
+		if (ctx->nets[i].used)
+			vl2d_net_sync_tap(&ctx->nets[i]);
+}
+
+void
 vl2d_nets_vl1_up(struct vl2d_ctx *ctx)
 {
 	int64_t now = vl2d_now(ctx);
@@ -570,6 +588,14 @@ vl2d_net_tap_opened(struct vl2d_net *n, int fd, const char *ifname,
 	snprintf(n->ifname, sizeof(n->ifname), "%s", ifname);
 	n->ifindex = ifindex;
 	n->port_error = 0;
+	if (vl2d_frame_tap_attach(n, n->vnet_asked) == -1) {
+		log_warnx("network %016llx: no memory for %s",
+		    (unsigned long long)n->nwid, ifname);
+		close(fd);
+		n->tap_fd = -1;
+		n->status = VL2_STATUS_PORT_ERROR;
+		return;
+	}
 	if ((n->ev_tap = event_new(n->ctx->base, fd, EV_READ | EV_PERSIST,
 	    vl2d_net_tap_read, n)) == NULL || event_add(n->ev_tap, NULL) ==
 	    -1) {

@@ -69,6 +69,8 @@ enum vl2d_error {
 struct event_base;
 struct event;
 struct vl2d_ctx;
+struct vl2d_offload;
+struct offload_frame;
 
 /* a packet that waits for an identity (the controller's, a sender's) */
 struct vl2d_pending {
@@ -106,9 +108,13 @@ struct vl2d_net {
 	bool			 tap_asked;	/* TAP_OPEN sent, no answer */
 	uint32_t		 open_id;	/* its request id */
 	int			 port_error;	/* errno of a failed open */
+	bool			 vnet_asked;	/* with TAPD_OPEN_VNET_HDR */
+	/* offload state of a TAP with a virtio header, else NULL */
+	struct vl2d_offload	*off;
 	/* counters shown by zt-ctl listnetworks -j */
 	uint64_t		 tx_frames, rx_frames;
 	uint64_t		 tx_dropped, rx_dropped;
+	uint64_t		 member_likes;	/* LIKE passes to members */
 };
 
 struct vl2d_config {
@@ -117,6 +123,9 @@ struct vl2d_config {
 	const char	*ctl_group;
 	unsigned int	 time_scale;	/* tests only: timers N times faster */
 	bool		 foreground;
+	/* --no-offload: plain TAPs; --no-gro: segments written one by one */
+	bool		 no_offload;
+	bool		 no_gro;
 };
 
 struct vl2d_ctx {
@@ -142,6 +151,14 @@ struct vl2d_ctx {
 	/* a frame read from a TAP, and one being written to a TAP */
 	uint8_t			 frame[VL2D_MAX_PACKET + 64];
 	uint8_t			 wframe[VL2D_MAX_PACKET + 64];
+	/*
+	 * For TAPs with a virtio header (frame.c, made at the first): one
+	 * read of up to 64 KiB and the frames offload_input cuts it into
+	 */
+	uint8_t			*tap_in;
+	uint8_t			*off_buf;
+	struct offload_frame	*off_frames;
+	bool			 gro_pending;	/* a TAP holds joined frames */
 	struct vl2_mc		 mc;
 	uint64_t		 like_from;	/* sender of the LIKE parsed */
 	struct mac_group	 mc_added[VL2_MC_LOCAL_MAX];
@@ -183,6 +200,8 @@ void	 vl2d_net_identity(struct vl2d_ctx *, const struct identity *);
 /* keeps a packet until zt-vl1d names the identity of wait */
 void	 vl2d_net_pending_add(struct vl2d_net *, uint64_t src, uint64_t wait,
 	    const uint8_t *, size_t);
+/* zt-vl1d named our address (at connect) */
+void	 vl2d_nets_self(struct vl2d_ctx *, uint64_t self);
 /* zt-vl1d (re)connected: configs are asked for again */
 void	 vl2d_nets_vl1_up(struct vl2d_ctx *);
 /* zt-tapd (re)connected: TAPs are opened (re-attached) again */

@@ -1,0 +1,280 @@
+#!/bin/sh
+# Crash isolation (issue 7 item 5): a controller host (zt-vl1d +
+# zt-controllerd, also the planet's root) and two members (zt-tapd +
+# zt-vl1d + zt-vl2d), every daemon under supervisor.py, which starts it
+# as its unit under systemd/ would and restarts it on failure.  During a
+# continuous ping from member A to member B, kill -9 hits zt-vl2d,
+# zt-tapd and zt-vl1d of A, zt-controllerd, then the same three of B.
+# The others keep their pids; after zt-vl2d or zt-tapd ping resumes
+# within 3 s, after zt-vl1d within 10 s with the peers back; the
+# controller's downtime costs no reply, and once it is back a renamed
+# network reaches the members.  Recovery times are printed.
+# usage: test-crash.sh ZT-VL1D ZT-CONTROLLERD ZT-TAPD ZT-VL2D ZT-CTL
+#     VECTORS SUPERVISOR
+set -u
+vl1d=$1 ctrld=$2 tapd=$3 vl2d=$4 ctl=$5 vectors=$6 supervisor=$7
+. "$(dirname "$0")/lib.sh"
+need_root
+sh "$(dirname "$0")/../setup-users.sh"
+
+p=zx$$
+net_setup "$p" 3
+chmod 755 "$tmp"
+eval "$(python3 -c 'import json, sys
+for v in json.load(open(sys.argv[1]))["valid"]:
+    if v["name"] in ("controller", "alice", "bob"):
+        for k in ("secret", "public", "address"):
+            print("%s_%s=%s" % (v["name"], k, v[k]))' \
+    "$vectors/identities.json")"
+"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
+"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
+    "$controller_public@198.18.1.1/9993" >/dev/null || exit 1
+
+# zt-tap opens /dev/net/tun after its drop; where the host's node is not
+# 0666, a 0666 node of the same device is bind-mounted for zt-tapd only
+tun=""
+if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+	tun=$tmp/tun
+	mknod "$tun" c 10 200 && chmod 666 "$tun" || exit 1
+fi
+
+# ICMP echo every GAP s for SECONDS: "sent SEQ TIME" and "reply SEQ TIME"
+cat >"$tmp/ping.py" <<'PING'
+import os, select, socket, struct, sys, time
+dst, gap, limit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xffff
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff)
+    return ~(t + (t >> 16)) & 0xffff
+start = time.time()
+seq = 0
+nxt = start
+while time.time() < start + limit:
+    if time.time() >= nxt:
+        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq & 0xffff) + \
+            b"zt-privsep" * 5
+        s.sendto(h[:2] + struct.pack("!H", csum(h)) + h[4:], (dst, 0))
+        print("sent %d %.3f" % (seq, time.time()), flush=True)
+        seq += 1
+        nxt += gap
+    r, _, _ = select.select([s], [], [], 0.01)
+    if not r:
+        continue
+    b = s.recv(2048)
+    o = (b[0] & 15) * 4
+    if len(b) >= o + 8 and b[o] == 0 and \
+            struct.unpack("!H", b[o + 4:o + 6])[0] == ident:
+        print("reply %d %.3f" % (struct.unpack("!H", b[o + 6:o + 8])[0],
+              time.time()), flush=True)
+PING
+
+# one supervisor per host, as each host has its own service manager;
+# unit settings from systemd/*.service and *.socket, RestartSec=1s and
+# WatchdogSec=30s scaled by 5 as the daemons' --time-scale
+host() {	# host INDEX NAME
+	h=$tmp/home$1 r=$tmp/run$1 s=$tmp/sup$1
+	mkdir -p "$h" "$r" "$s"
+	chmod 755 "$r"
+	eval "echo \"\$${2}_secret\"" >"$h/identity.secret"
+	eval "echo \"\$${2}_public\"" >"$h/identity.public"
+	cp "$tmp/planet" "$h/planet"
+	echo '{"settings":{"allowSecondaryPort":false,"httpApi":false}}' \
+	    >"$h/local.conf"
+	chown -R zt-vl1:zt-vl1 "$h"
+	chmod 700 "$h"
+	cat >"$s/spec" <<SPEC
+{"scale": 5, "daemons": [
+ {"name": "zt-vl1d", "netns": "$p$1", "user": "zt-vl1",
+  "argv": ["$vl1d", "-H", "$h", "-R", "$r", "-b", "198.18.$1.1/9993"],
+  "sockets": [
+   {"name": "control", "path": "$r/zt-vl1d.sock", "group": "zt",
+    "mode": "0660"},
+   {"name": "ipc", "path": "$r/zt-vl1d-ipc.sock", "mode": "0666"},
+   {"name": "keys", "path": "$r/zt-vl1d-keys.sock", "group": "zt-ctrl",
+    "mode": "0660"}],
+  "notify": true, "restart_sec": 1, "watchdog_sec": 30,
+  "log": "$s/zt-vl1d.log"}$3
+]}
+SPEC
+	python3 "$supervisor" "$s/spec" "$s" 2>"$s/supervisor.log" &
+	pids="$pids $!"
+}
+
+# the controller host: zt-controllerd as zt-ctrl (group zt), its
+# identity.public copied in first as the unit's ExecStartPre= does
+mkdir -p "$tmp/ctrl"
+chown zt-ctrl:zt-ctrl "$tmp/ctrl"
+chmod 700 "$tmp/ctrl"
+host 1 controller ",
+ {\"name\": \"zt-controllerd\", \"netns\": \"${p}1\", \"user\": \"zt-ctrl\",
+  \"groups\": [\"zt\"],
+  \"pre\": [\"install\", \"-m\", \"0644\", \"-o\", \"zt-ctrl\", \"-g\",
+   \"zt-ctrl\", \"$tmp/home1/identity.public\", \"$tmp/ctrl/identity.public\"],
+  \"argv\": [\"$ctrld\", \"-d\", \"$tmp/ctrl\", \"-R\", \"$tmp/run1\",
+   \"-I\", \"$tmp/ctrl/identity.public\", \"-P\", \"0\"],
+  \"notify\": true, \"restart_sec\": 1, \"watchdog_sec\": 30,
+  \"log\": \"$tmp/sup1/zt-controllerd.log\"}"
+member() {	# member INDEX NAME
+	mkdir -p "$tmp/tapd$1" "$tmp/vl2d$1"
+	chown zt-tap:zt-tap "$tmp/tapd$1"
+	chown zt-vl2:zt-vl2 "$tmp/vl2d$1"
+	host "$1" "$2" ",
+ {\"name\": \"zt-tapd\", \"netns\": \"$p$1\", \"bind_tun\": \"$tun\",
+  \"user\": \"zt-tap\", \"ambient\": [\"net_admin\"],
+  \"argv\": [\"$tapd\", \"-H\", \"$tmp/tapd$1\", \"-R\", \"$tmp/run$1\",
+   \"-m\", \"300\"],
+  \"sockets\": [{\"name\": \"control\", \"path\": \"$tmp/run$1/zt-tapd.sock\",
+   \"group\": \"zt\", \"mode\": \"0660\"}],
+  \"notify\": true, \"restart_sec\": 1, \"watchdog_sec\": 30,
+  \"log\": \"$tmp/sup$1/zt-tapd.log\"},
+ {\"name\": \"zt-vl2d\", \"private_network\": true,
+  \"argv\": [\"$vl2d\", \"-d\", \"$tmp/vl2d$1\", \"-R\", \"$tmp/run$1\",
+   \"-l\", \"debug\", \"--time-scale\", \"5\"],
+  \"notify\": true, \"restart_sec\": 1, \"watchdog_sec\": 30,
+  \"log\": \"$tmp/sup$1/zt-vl2d.log\"}"
+}
+member 2 alice
+member 3 bob
+
+for i in 1 2 3; do
+	check "host $i: every daemon ready" wait_for 20 sh -c \
+	    "[ \$(grep -c ' ready ' '$tmp/sup$i/events' 2>/dev/null) = \
+	    $(grep -c '"name"' "$tmp/sup$i/spec") ]"
+done
+ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
+nwid=$(ctlc -j controller network create crashnet |
+    sed -n 's/.*"id": *"\([0-9a-f]\{16\}\)".*/\1/p' | head -n 1)
+check "network created ($nwid)" test -n "$nwid"
+ctlc controller network update "$nwid" '{"private": true,
+    "ipAssignmentPools": [{"ipRangeStart": "10.147.18.10",
+    "ipRangeEnd": "10.147.18.20"}], "v4AssignMode": {"zt": true},
+    "routes": [{"target": "10.147.18.0/24"}]}' >/dev/null
+ctlc controller member authorize "$nwid" "$alice_address" >/dev/null
+ctlc controller member authorize "$nwid" "$bob_address" >/dev/null
+for i in 2 3; do
+	check "member $i reaches the controller" wait_for 15 sh -c \
+	    "'$ctl' -R '$tmp/run$i' peers 2>/dev/null | grep -q DIRECT"
+	check "join on $i" sh -c \
+	    "'$ctl' -R '$tmp/run$i' join $nwid | grep -q '200 join OK'"
+done
+for i in 2 3; do
+	check "member $i OK" wait_for 10 sh -c \
+	    "'$ctl' -R '$tmp/run$i' listnetworks | grep -q ' OK PRIVATE '"
+done
+a3=$("$ctl" -R "$tmp/run3" get "$nwid" ip4)
+dev2=$("$ctl" -R "$tmp/run2" get "$nwid" portDeviceName)
+dev3=$("$ctl" -R "$tmp/run3" get "$nwid" portDeviceName)
+check "the TAPs have their addresses" wait_for 10 sh -c \
+    "ip -n ${p}2 -o addr show dev $dev2 | grep -q 'inet ' &&
+    ip -n ${p}3 -o addr show dev $dev3 | grep -q 'inet '"
+check "ping before the crashes" wait_for 10 sh -c "ip netns exec ${p}2 \
+    python3 '$tmp/ping.py' $a3 0.2 1 | grep -q reply"
+
+pidof() {	# pidof HOST DAEMON: its current main pid
+	cat "$tmp/sup$1/$2.pid" 2>/dev/null
+}
+allpids() {	# every daemon's pid but the killed one's
+	for i in 1 2 3; do
+		for f in "$tmp/sup$i"/*.pid; do
+			[ "$f" = "$tmp/sup$1/$2.pid" ] || echo "$f $(cat "$f")"
+		done
+	done
+}
+ip netns exec "${p}2" python3 "$tmp/ping.py" "$a3" 0.1 60 \
+    >"$tmp/ping" 2>&1 &
+pinger=$!
+pids="$pids $pinger"
+check "the ping runs" wait_for 5 grep -q reply "$tmp/ping"
+: >"$tmp/kills"
+
+# recovery KILLTIME: from the kill to the first reply to an echo sent
+# after it; empty if none came
+recovery() {
+	awk -v t0="$1" '$1 == "sent" && $3 >= t0 && !s { s = $2 }
+	$1 == "reply" && s != "" && $2 >= s { printf "%.2f", $3 - t0; exit }' \
+	    "$tmp/ping"
+}
+crash() {	# crash HOST DAEMON LIMIT SETTLE
+	old=$(pidof "$1" "$2")
+	allpids "$1" "$2" >"$tmp/before"
+	t0=$(date +%s.%N)
+	kill -9 "$old"
+	check "host $1 $2: restarted" wait_for 10 sh -c \
+	    "n=\$(cat '$tmp/sup$1/$2.pid'); [ -n \"\$n\" ] &&
+	    [ \"\$n\" != 0 ] && [ \"\$n\" != $old ]"
+	check "host $1 $2: ready again" wait_for 10 sh -c \
+	    "grep -q ' $2 ready ' '$tmp/sup$1/events' && [ \$(awk \
+	    '\$2 == \"$2\" && \$3 == \"ready\"' '$tmp/sup$1/events' |
+	    wc -l) -ge 2 ]"
+	wait_for "$3" sh -c "[ -n \"\$(awk -v t0=$t0 '\$1 == \"reply\" &&
+	    \$3 > t0' '$tmp/ping')\" ]" >/dev/null
+	sleep "$4"
+	r=$(recovery "$t0")
+	echo "host $1 $2 t0=$t0 recovery=${r:-none}" >>"$tmp/kills"
+	echo "kill -9 $2 on host $1: ping back after ${r:-never} s"
+	check "host $1 $2: ping back within $3 s (${r:-never})" \
+	    awk -v r="${r:-999}" -v l="$3" 'BEGIN { exit !(r <= l) }'
+	allpids "$1" "$2" >"$tmp/after"
+	check "host $1 $2: the other daemons kept their pids" \
+	    cmp -s "$tmp/before" "$tmp/after"
+}
+# zt-vl1d of the host after its restart: peers back
+peers_back() {	# peers_back HOST
+	check "host $1: peers re-established" wait_for 10 sh -c \
+	    "'$ctl' -R '$tmp/run$1' peers | grep -q DIRECT"
+}
+
+crash 2 zt-vl2d 3 0.5
+crash 2 zt-tapd 3 0.5
+crash 2 zt-vl1d 10 0.5
+peers_back 2
+
+# zt-controllerd: not one reply lost from the kill until a second after
+# it is ready again
+old=$(pidof 1 zt-controllerd)
+allpids 1 zt-controllerd >"$tmp/before"
+t0=$(date +%s.%N)
+kill -9 "$old"
+check "zt-controllerd restarted" wait_for 10 sh -c \
+    "[ \$(awk '\$2 == \"zt-controllerd\" && \$3 == \"ready\"' \
+    '$tmp/sup1/events' | wc -l) -ge 2 ]"
+t1=$(awk '$2 == "zt-controllerd" && $3 == "ready" { t = $1 } END { print t }' \
+    "$tmp/sup1/events")
+sleep 1.5
+check "no reply lost while zt-controllerd was down" awk -v t0="$t0" \
+    -v t1="$t1" '$1 == "sent" && $3 >= t0 && $3 <= t1 + 1 { want[$2] = 1 }
+    $1 == "reply" { delete want[$2] } END { for (s in want) exit 1 }' \
+    "$tmp/ping"
+allpids 1 zt-controllerd >"$tmp/after"
+check "zt-controllerd: the other daemons kept their pids" \
+    cmp -s "$tmp/before" "$tmp/after"
+echo "kill -9 zt-controllerd: ready again after $(awk -v a="$t0" -v b="$t1" \
+    'BEGIN { printf "%.2f", b - a }') s"
+# config requests are answered again: a rename reaches both members
+ctlc controller network update "$nwid" '{"name": "renamed"}' >/dev/null
+t2=$(date +%s.%N)
+for i in 2 3; do
+	check "member $i gets the renamed network" wait_for 10 sh -c \
+	    "'$ctl' -R '$tmp/run$i' get $nwid name | grep -qx renamed"
+done
+echo "rename after the restart seen by both members after $(awk -v a="$t2" \
+    -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
+
+crash 3 zt-vl2d 3 0.5
+crash 3 zt-tapd 3 0.5
+crash 3 zt-vl1d 10 0.5
+peers_back 3
+kill "$pinger" 2>/dev/null
+
+if [ "$failed" != 0 ] || [ -n "${ZT_TEST_VERBOSE:-}" ]; then
+	for i in 1 2 3; do
+		for f in "$tmp/sup$i"/events "$tmp/sup$i"/*.log; do
+			echo "--- $f"
+			tail -n 40 "$f"
+		done
+	done
+	cat "$tmp/kills"
+fi
+finish
