@@ -24,9 +24,12 @@
 #    path to member 3 yet); later ones leave and join again (warm).
 # Every figure is taken REPS times, the median printed, with the load
 # average before and after.  Knobs (environment): REPS (3), TCP_SECONDS
-# (10), UDP_SECONDS (3), UDP_STEPS (6), IDLE_SECONDS (30), PATHS ("raw zt
-# wg"), PERF_OUT (path prefix: perf record -g of the zt-* processes of
-# member 2 during the zt TCP run), LOG_DIR (keeps the daemons' logs).
+# (10), UDP_SECONDS (3), UDP_STEPS (6), UDP_MAX (128000 packets/s, the
+# top of the search), IDLE_SECONDS (30), PATHS ("raw zt wg"), VERBOSE
+# (every UDP step), PERF_OUT (path prefix: perf record -g of the zt-*
+# processes of each member during the zt TCP runs), LOG_DIR (keeps the
+# daemons' logs), HOLD (seconds to keep the setup up at the end, to look
+# at it by hand).
 set -u
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -247,7 +250,7 @@ echo "  zt: $a2 ($dev2, mtu $(ip -n "${p}2" -o link show dev "$dev2" |
 wg_ok=0
 if command -v wireguard-go >/dev/null && command -v wg >/dev/null; then
 	for i in 2 3; do
-		ip netns exec "$p$i" wg genkey >"$tmp/wg$i.key"
+		(umask 077 && ip netns exec "$p$i" wg genkey >"$tmp/wg$i.key")
 		wg pubkey <"$tmp/wg$i.key" >"$tmp/wg$i.pub"
 		# names unique on the host: the UAPI sockets share /var/run
 		ip netns exec "$p$i" env \
@@ -343,9 +346,13 @@ while [ "$r" -le "$reps" ]; do
 	for path in $paths; do
 		path_on "$path" || continue
 		load before
-		avg=$(ip netns exec "${p}2" ping -n -q -c 100 -i 0.01 \
-		    "$(dst "$path")" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
-		echo "  $path avg ${avg:-none} ms"
+		ip netns exec "${p}2" ping -n -q -c 100 -i 0.01 \
+		    "$(dst "$path")" >"$tmp/ping.out"
+		# rtt min/avg/max/mdev = a/b/c/d ms
+		set -- $(sed -n 's|.*= \([0-9.]*\)/\([0-9.]*\)/\([0-9.]*\)/.*|\1 \2 \3|p' \
+		    "$tmp/ping.out")
+		avg=${2:-}
+		echo "  $path avg ${avg:-none} ms (min ${1:-} max ${3:-})"
 		[ -n "$avg" ] && record "rtt_$path" "$avg"
 	done
 	load after
@@ -359,15 +366,17 @@ tcp() {	# tcp PATH DIRECTION(fwd|rev)
 	[ "$2" = rev ] && rev=-R
 	pp=$(path_pids "$1")
 	c0=$(cpu_ticks $pp)
-	if [ -n "${PERF_OUT:-}" ] && [ "$1" = zt ] && [ "$2" = fwd ]; then
-		perf record -g -o "$PERF_OUT.$2" \
-		    -p "$(echo $(zt_pids 2) | tr ' ' ,)" -- \
-		    sleep $((tcp_s - 1)) >/dev/null 2>&1 &
+	if [ -n "${PERF_OUT:-}" ] && [ "$1" = zt ]; then
+		for i in 2 3; do
+			perf record -g -o "$PERF_OUT.$2.member$i" \
+			    -p "$(echo $(zt_pids $i) | tr ' ' ,)" -- \
+			    sleep $((tcp_s - 1)) >/dev/null 2>&1 &
+		done
 	fi
 	ip netns exec "${p}2" iperf3 -J -c "$(dst "$1")" -p 5201 \
-	    -t "$tcp_s" $rev >"$tmp/tcp.json" 2>&1
+	    -t "$tcp_s" $rev >"$tmp/tcp.json" 2>"$tmp/tcp.err"
 	c1=$(cpu_ticks $pp)
-	python3 - "$1" "$2" "$c0" "$c1" "$hz" "$tmp/tcp.json" <<'PY' >>"$res"
+	python3 - "$1" "$2" "$c0" "$c1" "$hz" "$tmp/tcp.json" <<'PY' >"$tmp/tcp.out"
 import json, sys
 path, d, c0, c1, hz, f = sys.argv[1:]
 try:
@@ -382,7 +391,8 @@ if path != "raw" and s["bytes"] > 0:
     cpu = (int(c1) - int(c0)) / int(hz)
     print("cpugb_%s %.2f" % (path, cpu / (s["bytes"] / 1e9)))
 PY
-	tail -n 2 "$res" | sed 's/^/  /'
+	cat "$tmp/tcp.out" >>"$res"
+	sed 's/^/  /' "$tmp/tcp.out"
 }
 r=1
 while [ "$r" -le "$reps" ]; do
@@ -401,24 +411,34 @@ done
 echo "== UDP 1,400-byte payloads: highest rate under 1% loss," \
     "$udp_steps steps of $udp_s s"
 udp_try() {	# udp_try PATH PPS: prints received packets/s and loss %
+	# 2 MB socket buffers at both ends, the same on every path: the
+	# figure is what a path carries, not how long iperf3 waits for a
+	# core on a loaded machine
 	ip netns exec "${p}2" iperf3 -J -u -c "$(dst "$1")" -p 5201 \
-	    -l 1400 -b $(($2 * 1400 * 8)) -t "$udp_s" >"$tmp/udp.json" 2>&1
+	    -l 1400 -w 2M -b $(($2 * 1400 * 8)) -t "$udp_s" \
+	    >"$tmp/udp.json" 2>"$tmp/udp.err"
 	python3 - "$tmp/udp.json" <<'PY'
 import json, sys
 try:
-    s = json.load(open(sys.argv[1]))["end"]["sum"]
-    got = s["packets"] - s["lost_packets"]
-    print("%.0f %.2f" % (got / s["seconds"], s["lost_percent"]))
-except Exception:
+    # a warning line (block size over the MSS of the control
+    # connection) may come before the JSON
+    t = open(sys.argv[1]).read()
+    s = json.loads(t[t.index("{"):])["end"]["sum_received"]
+    print("%.0f %.2f" % (s["bytes"] / 1400 / s["seconds"],
+                         s["lost_percent"]))
+except Exception as e:
+    print("# udp failed: %s" % e, file=sys.stderr)
     print("0 100")
 PY
 }
 udp() {	# udp PATH: bisection on the offered rate
-	lo=0 hi=200000 best=0
+	lo=0 hi=${UDP_MAX:-128000} best=0
 	n=0
 	while [ "$n" -lt "$udp_steps" ]; do
 		mid=$(((lo + hi) / 2))
 		set -- $(udp_try "$path" "$mid")
+		[ -n "${VERBOSE:-}" ] &&
+		    echo "    $path offered $mid got $1 loss $2%"
 		if awk -v l="$2" 'BEGIN { exit !(l < 1) }'; then
 			lo=$mid
 			[ "$1" -gt "$best" ] && best=$1
@@ -476,7 +496,7 @@ rows.append(("ping RTT avg ms", f(raw, "%.3f"), f(med("rtt_zt"), "%.3f"),
 rows.append(("idle CPU % core/member", "",
              f(max(v["idle_cpu"]) if "idle_cpu" in v else None, "%.3f"),
              "", "<= 0.1 (worst member)"))
-for k, n in (("uss_vl1d", "zt-vl1d"), ("uss_vl1d_kh", "zt-vl1d key holder"),
+for k, n in (("uss_vl1d", "zt-vl1d"), ("uss_vl1d_kh", "zt-vl1d keyholder"),
              ("uss_tapd", "zt-tapd"), ("uss_vl2d", "zt-vl2d")):
     rows.append(("idle USS %s KiB" % n, "",
                  f(max(v[k]) if k in v else None, "%.0f"), "",
@@ -496,4 +516,11 @@ PY
 if [ -n "${LOG_DIR:-}" ]; then
 	mkdir -p "$LOG_DIR"
 	cp "$tmp"/log* "$res" "$LOG_DIR"/
+fi
+if [ -n "${HOLD:-}" ]; then
+	echo "holding the setup $HOLD s: namespaces ${p}1-3, zt $a2 -> $a3"
+	for i in 2 3; do
+		echo "member $i zt-* pids: $(echo $(zt_pids $i))"
+	done
+	sleep "$HOLD"
 fi

@@ -75,6 +75,11 @@ enum ipc_role {
 	    IPC_R(KEYHOLDER), 64 * 1024, 0, 0)				\
 	X(KEY_SIGN_REPLY, 13, IPC_R(KEYHOLDER),				\
 	    IPC_R(VL1D) | IPC_R(CONTROLLERD), 512, 0, 0)		\
+	/* for zt-ctl sandbox: REQ has no body; REPLY is the key */	\
+	/* holder's own sandbox_status_json(), as JSON text */		\
+	X(KEY_SANDBOX_REQ, 14, IPC_R(VL1D), IPC_R(KEYHOLDER), 0, 0, 0)	\
+	X(KEY_SANDBOX_REPLY, 15, IPC_R(KEYHOLDER), IPC_R(VL1D), 1024,	\
+	    0, 0)							\
 									\
 	/* vl2d <-> vl1d */						\
 	/* batch of (u40 destination, u8 verb, bytes16 payload after */	\
@@ -142,11 +147,9 @@ enum ipc_type {
 #undef IPC_TYPE_ENUM
 };
 
-/* VL2_PEER_EVENT kinds */
+/* VL2_PEER_EVENT kinds (a receiver skips kinds it does not know) */
 enum ipc_peer_event {
 	IPC_PEER_EVENT_SELF = 0,	/* zt-vl1d's own address */
-	IPC_PEER_EVENT_UP = 1,
-	IPC_PEER_EVENT_DOWN = 2,
 };
 
 struct ipc_type_info {

@@ -24,6 +24,7 @@ struct ctrld_config {
 	const char	*identity;	/* zt-vl1d's identity.public */
 	const char	*http_addr;	/* loopback unless configured */
 	uint16_t	 http_port;	/* 0: no HTTP listener */
+	const char	*node_token;	/* zt-vl1d's authtoken.secret, or NULL */
 	const char	*ctl_group;
 };
 

@@ -6,27 +6,35 @@
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
 
 #include "api.h"
 #include "http.h"
 #include "log.h"
+
+#define CTRL_NODE_TOKEN_MAX	128
 
 struct ctrl_http {
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*sock;
 	struct ctrl_api			*api;
 	uint16_t			 port;
+	char				 node_token[CTRL_NODE_TOKEN_MAX];
+	size_t				 node_token_len;	/* 0: none */
 };
 
 static struct log_drops ctrl_http_refused =
@@ -105,6 +113,24 @@ ctrl_http_query_ok(const char *query)
 	return ok;
 }
 
+static bool
+ctrl_http_is_node(const struct ctrl_http *h, const char *token)
+{
+	return token != NULL && h->node_token_len > 0 &&
+	    strlen(token) == h->node_token_len &&
+	    CRYPTO_memcmp(token, h->node_token, h->node_token_len) == 0;
+}
+
+int
+ctrl_http_node_token(struct ctrl_http *h, const char *token, size_t len)
+{
+	if (len >= sizeof(h->node_token))
+		return -1;
+	memcpy(h->node_token, token, len);
+	h->node_token_len = len;
+	return 0;
+}
+
 /* a reply held until the batch that holds its change is durable */
 struct ctrl_http_wait {
 	struct evhttp_request	*req;
@@ -158,7 +184,10 @@ ctrl_http_request(struct evhttp_request *req, void *arg)
 		return ctrl_http_fail(req, 400, "tokens and JSONP are not "
 		    "accepted in URLs: use the X-ZT1-Auth header");
 	token = ctrl_http_token(req);
-	if (ctrl_api_auth(h->api, token, &q.scope, &name) == -1) {
+	if (ctrl_http_is_node(h, token)) {
+		q.scope = CTRL_SCOPE_ADMIN;
+		name = "node";
+	} else if (ctrl_api_auth(h->api, token, &q.scope, &name) == -1) {
 		log_drop(&ctrl_http_refused, "%s %s", token == NULL ?
 		    "no token for" : "bad token for", q.path);
 		return ctrl_http_fail(req, 401, "missing or invalid token");
@@ -213,6 +242,8 @@ ctrl_http_new(struct event_base *base, struct ctrl_api *api,
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(h->http, ctrl_http_request, h);
+	if (addr == NULL)
+		return h;
 	if ((h->sock = evhttp_bind_socket_with_handle(h->http, addr,
 	    port)) == NULL) {
 		log_warn("HTTP: cannot listen on %s port %u", addr,
@@ -232,6 +263,40 @@ fail:
 	return NULL;
 }
 
+int
+ctrl_http_listen_unix(struct ctrl_http *h, const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    (int)sizeof(sun.sun_path)) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	/* one left by an earlier run of this daemon */
+	(void)unlink(path);
+	/*
+	 * As open as the TCP port on loopback: every request carries its
+	 * token.  zt-vl1d (user zt-vl1) connects here.
+	 */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0666) == -1 || listen(fd, 64) == -1 ||
+	    evhttp_accept_socket_with_handle(h->http, fd) == NULL) {
+		log_warn("HTTP socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 uint16_t
 ctrl_http_port(const struct ctrl_http *h)
 {
@@ -245,5 +310,6 @@ ctrl_http_free(struct ctrl_http *h)
 		return;
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	OPENSSL_cleanse(h->node_token, sizeof(h->node_token));
 	free(h);
 }

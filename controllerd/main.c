@@ -37,7 +37,8 @@
 #include "notify.h"
 #include "priv.h"
 
-#define CTRLD_DEFAULT_HTTP_PORT	9993
+/* zt-vl1d has 9993 and passes /controller requests on to this port */
+#define CTRLD_DEFAULT_HTTP_PORT	9994
 #define CTRLD_DEFAULT_TOKEN	"default"
 
 static void
@@ -46,6 +47,7 @@ usage(void)
 	fprintf(stderr, "usage: zt-controllerd [-d statedir] [-R rundir] "
 	    "[-I identity.public] [-a http-address] [-P http-port] "
 	    "[-l level]\n"
+	    "                      [--node-token file]\n"
 	    "       zt-controllerd --print-policy\n");
 	exit(2);
 }
@@ -70,6 +72,7 @@ ctrld_parse(struct ctrld_ctx *ctx, int argc, char **argv, bool *print)
 		{ "http-port", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "print-policy", no_argument, NULL, 'p' },
+		{ "node-token", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level lvl = LOG_LVL_INFO;
@@ -110,6 +113,9 @@ ctrld_parse(struct ctrld_ctx *ctx, int argc, char **argv, bool *print)
 			break;
 		case 'p':
 			*print = true;
+			break;
+		case 'N':
+			ctx->cfg.node_token = optarg;
 			break;
 		default:
 			usage();
@@ -185,6 +191,41 @@ ctrld_default_token(struct ctrld_ctx *ctx)
 		fatal("cannot create the default token %s", path);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	log_info("default admin token written to %s", path);
+}
+
+/*
+ * zt-vl1d's token (--node-token), read before the sandbox: an admin
+ * token for requests UIs send to the node's port.  Trimmed of blanks
+ * as the node reads it.  A file missing or unreadable only warns: the
+ * named tokens still work.
+ */
+static void
+ctrld_node_token(struct ctrld_ctx *ctx)
+{
+	char *text, *s, *e;
+	size_t len;
+
+	if (ctx->cfg.node_token == NULL || ctx->http == NULL)
+		return;
+	if (file_read(ctx->cfg.node_token, 256, &text, &len) == -1) {
+		log_warn("node token %s: not accepted", ctx->cfg.node_token);
+		return;
+	}
+	s = text;
+	e = text + len;
+	while (s < e && strchr(" \t\r\n", *s) != NULL && *s != '\0')
+		s++;
+	while (e > s && strchr(" \t\r\n", e[-1]) != NULL && e[-1] != '\0')
+		e--;
+	if (e == s || memchr(s, '\0', (size_t)(e - s)) != NULL ||
+	    ctrl_http_node_token(ctx->http, s, (size_t)(e - s)) == -1)
+		log_warnx("node token %s: empty or not text: not accepted",
+		    ctx->cfg.node_token);
+	else
+		log_info("node token %s accepted as an admin token",
+		    ctx->cfg.node_token);
+	OPENSSL_cleanse(text, len);
+	free(text);
 }
 
 static void
@@ -306,10 +347,16 @@ ctrld_setup(struct ctrld_ctx *ctx)
 	ctx->api.hooks.member_changed = ctrld_member_changed;
 	ctx->api.hooks.member_revoked = ctrld_member_revoked;
 	ctx->api.hooks.arg = ctx;
-	if (ctx->cfg.http_port != 0 && (ctx->http = ctrl_http_new(ctx->base,
-	    &ctx->api, ctx->cfg.http_addr, ctx->cfg.http_port)) == NULL)
+	if ((ctx->http = ctrl_http_new(ctx->base, &ctx->api,
+	    ctx->cfg.http_port != 0 ? ctx->cfg.http_addr : NULL,
+	    ctx->cfg.http_port)) == NULL)
 		fatalx("cannot open the HTTP API on %s port %u",
 		    ctx->cfg.http_addr, (unsigned int)ctx->cfg.http_port);
+	/* zt-vl1d's way in for UIs' requests to the node's port */
+	snprintf(path, sizeof(path), "%s/zt-controllerd-http.sock",
+	    ctx->cfg.rundir);
+	if (ctrl_http_listen_unix(ctx->http, path) == -1)
+		fatalx("cannot open the HTTP socket %s", path);
 	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, ctrld_signal, ctx);
 	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, ctrld_signal, ctx);
 	if (ctx->ev_sigterm == NULL || ctx->ev_sigint == NULL ||
@@ -339,10 +386,11 @@ main(int argc, char **argv)
 	ctrld_default_token(&ctx);
 	ctrld_chown_state(&ctx);
 	ctrld_setup(&ctx);
+	ctrld_node_token(&ctx);
 	if (sandbox_apply(&ctrld_policy, NULL, NULL) == -1)
 		fatalx("sandbox failed");
 	log_info("controller %s up (HTTP %s port %u)",
-	    zt_address_fmt(ctx.self, a), ctx.http != NULL ?
+	    zt_address_fmt(ctx.self, a), ctx.cfg.http_port != 0 ?
 	    ctx.cfg.http_addr : "off", (unsigned int)ctx.cfg.http_port);
 	/* every socket is open and the store readable: serving from here */
 	notify_send("READY=1");

@@ -195,7 +195,7 @@ ctl_row_landlock(struct ctl_rows *r, json_t *policy, json_t *status)
 	snprintf(d, sizeof(d), "%zu path rule%s, deny the rest", nrules,
 	    nrules == 1 ? "" : "s");
 	if (!json_is_object(status)) {
-		/* zt-vl1d's key holder: only it could say; it is not asked */
+		/* zt-vl1d's key holder, when it did not answer */
 		ctl_row(r, "Landlock", d, "not reported by the process", true);
 		return;
 	}

@@ -36,11 +36,11 @@ else
 	sh scripts/deps.sh || exit 1
 	build=$top/build
 	if [ ! -d build ]; then
-		meson setup build >/dev/null || exit 1
+		out=$(meson setup build 2>&1) || { echo "$out"; exit 1; }
 	fi
+	echo "building the daemons and zt-ctl in ./build"
 	ninja -C build vl1d/zt-vl1d controllerd/zt-controllerd \
-	    tapd/zt-tapd vl2d/zt-vl2d ctl/zt-ctl >/dev/null || exit 1
-	echo "built in ./build"
+	    tapd/zt-tapd vl2d/zt-vl2d ctl/zt-ctl || exit 1
 fi
 vl1d=$build/vl1d/zt-vl1d
 ctrld=$build/controllerd/zt-controllerd
@@ -75,6 +75,10 @@ cleanup() {	# on failure, the daemons' last words first
 	done
 	for n in $namespaces; do
 		ip netns del "$n" 2>/dev/null
+	done
+	# a veth not yet moved into its namespace
+	for i in 1 2 3; do
+		ip link del "${p}v$i" 2>/dev/null
 	done
 	rm -rf "$tmp"
 	echo "daemons stopped, namespaces and temporary files removed"
@@ -149,11 +153,12 @@ else
 	done
 	echo "generated with zt-ctl identity generate"
 fi
-for name in controller alice bob; do
-	addr=$(cut -c1-10 "$tmp/$name.public")
-	eval "$name=\$addr"
-	echo "$name: $addr"
-done
+controller=$(cut -c1-10 "$tmp/controller.public")
+alice=$(cut -c1-10 "$tmp/alice.public")
+bob=$(cut -c1-10 "$tmp/bob.public")
+echo "controller: $controller"
+echo "alice: $alice"
+echo "bob: $bob"
 
 say "A private planet whose only root is the controller host"
 "$ctl" world genkey "$tmp/planet.key" >/dev/null || die "world genkey"
@@ -168,7 +173,8 @@ say "A private planet whose only root is the controller host"
 tun=""
 if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
 	tun=$tmp/tun
-	mknod "$tun" c 10 200 && chmod 666 "$tun" || die "mknod $tun"
+	mknod "$tun" c 10 200 || die "cannot make $tun"
+	chmod 666 "$tun" || die "cannot chmod $tun"
 fi
 
 start_vl1d() {	# start_vl1d INDEX NAME
@@ -190,6 +196,7 @@ start_vl1d() {	# start_vl1d INDEX NAME
 start_tapd() {	# start_tapd INDEX NAME
 	mkdir -p "$tmp/tapd$1"
 	chown zt-tap:zt-tap "$tmp/tapd$1"
+	# shellcheck disable=SC2016 # the inner shell expands them
 	ip netns exec "$p$1" sh -c '[ -z "$1" ] || mount --bind "$1" \
 	    /dev/net/tun || exit 1; shift; exec "$@"' sh "$tun" "$tapd" \
 	    -H "$tmp/tapd$1" -R "$tmp/run$1" 2>"$tmp/$2-zt-tapd.log" &
@@ -213,6 +220,7 @@ chown zt-ctrl "$tmp/ctrl"
 ip netns exec "${p}1" "$ctrld" -d "$tmp/ctrl" -R "$tmp/run1" \
     -I "$tmp/controller.public" -P 0 2>"$tmp/controller-zt-controllerd.log" &
 pids="$pids $!"
+# shellcheck disable=SC2034 # read through eval below
 pid_ctrld_controller=$!
 echo "controller: zt-vl1d, zt-controllerd"
 i=2
@@ -231,22 +239,32 @@ for i in 2 3; do
 done
 wait_for 10 test -S "$tmp/run1/zt-controllerd.sock" ||
     die "zt-controllerd does not serve"
-uid() {
-	awk '$1 == "Uid:" { print $3 }' "/proc/$1/status"
-}
-echo "each in its sandbox, as its own user:"
+echo "each in its sandbox, as its own user (seccomp 2: filter on):"
+# one awk for all: process starts are slow on a loaded machine
+set --
 for d in vl1d_controller ctrld_controller tapd_alice vl1d_alice vl2d_alice \
     tapd_bob vl1d_bob vl2d_bob; do
 	eval "pid=\$pid_$d"
-	user=$(getent passwd "$(uid "$pid")" | cut -d: -f1)
-	seccomp=$(awk '$1 == "Seccomp:" { print $2 }' "/proc/$pid/status")
-	caps=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")
-	daemon=zt-${d%_*}
-	[ "$daemon" != zt-ctrld ] || daemon=zt-controllerd
-	printf '  %-11s %-15s pid %-7s user %-7s seccomp %s, CapEff %s\n' \
-	    "${d#*_}" "$daemon" "$pid" "$user" "$seccomp" "$caps"
+	[ -r "/proc/$pid/status" ] || die "zt-${d%_*} of ${d#*_} is gone"
+	set -- "$@" "/proc/$pid/status"
 done
+awk -F'[:\t ]+' -v names="controller zt-vl1d controller zt-controllerd
+    alice zt-tapd alice zt-vl1d alice zt-vl2d bob zt-tapd bob zt-vl1d
+    bob zt-vl2d" '
+BEGIN { split(names, name, /[ \n]+/) }
+NR == FNR { user[$3] = $1; next }
+FNR == 1 { n++; pid = FILENAME; gsub(/[^0-9]/, "", pid) }
+$1 == "Uid" { uid = $3 in user ? user[$3] : $3 }
+$1 == "CapEff" {
+	cap = $2 == "0000000000000000" ? "none" : \
+	    $2 == "0000000000001000" ? "CAP_NET_ADMIN" : $2
+}
+$1 == "Seccomp" {
+	printf "  %-11s %-15s pid %-7s user %-7s seccomp %s, capabilities %s\n",
+	    name[2 * n - 1], name[2 * n], pid, uid, $2, cap
+}' /etc/passwd "$@"
 echo "alice's zt-vl2d has no network interface but lo:"
+# shellcheck disable=SC2154 # set through eval by start_vl2d
 nsenter -t "$pid_vl2d_alice" -n ip -o link | cut -d' ' -f1-3 | sed 's/^/  /'
 
 say "A network on the controller: private, IPv4 pool 10.147.17.10-20"
@@ -273,11 +291,10 @@ for name in alice bob; do
 	i=$((i + 1))
 done
 show alice listnetworks
-for name in alice bob; do
-	eval "addr=\$$name"
-	show controller controller member authorize "$nwid" "$addr" \
-	    >/dev/null || die "cannot authorize $name"
-	echo "$name ($addr) authorized"
+for m in "alice $alice" "bob $bob"; do
+	show controller controller member authorize "$nwid" "${m#* }" \
+	    >/dev/null || die "cannot authorize ${m% *}"
+	echo "${m% *} (${m#* }) authorized"
 done
 i=2
 for name in alice bob; do
@@ -288,7 +305,9 @@ done
 a2=$("$ctl" -R "$tmp/run2" get "$nwid" ip4)
 a3=$("$ctl" -R "$tmp/run3" get "$nwid" ip4)
 dev2=$("$ctl" -R "$tmp/run2" get "$nwid" portDeviceName)
-[ -n "$a2" ] && [ -n "$a3" ] && [ -n "$dev2" ] || die "no addresses"
+if [ -z "$a2" ] || [ -z "$a3" ] || [ -z "$dev2" ]; then
+	die "no addresses from the pool"
+fi
 wait_for 10 sh -c "ip -n ${p}2 addr show dev $dev2 | grep -q 'inet $a2/'" ||
     die "alice's TAP $dev2 has no address"
 

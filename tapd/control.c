@@ -387,14 +387,31 @@ tapd_control_open(struct tapd_ctx *ctx)
 		.up = tapd_conn_up,
 		.down = tapd_conn_down,
 	};
-	char path[PATH_MAX];
+	static const char *const names[2] = { "control", "ipc" };
+	char path[PATH_MAX], paths[2][PATH_MAX];
+	const char *pp[2];
 	struct group *gr;
 	gid_t gid = (gid_t)-1;
 	bool activated;
-	int fd;
+	int fd, fds[2] = { -1, -1 };
 
-	/* socket activation: the service manager made it, mode and all */
-	if ((fd = notify_listen_fd()) == -2)
+	/*
+	 * Socket activation: the service manager made them, mode and all.
+	 * Named (FileDescriptorName=control / ipc) when the unit passes
+	 * both: as zt-tap the run directory is not ours to bind
+	 * zt-tapd-ipc.sock in, and zt-vl2 is not in group zt.
+	 */
+	if (getenv("LISTEN_FDNAMES") != NULL) {
+		snprintf(paths[0], sizeof(paths[0]), "%s/zt-tapd.sock",
+		    ctx->cfg.rundir);
+		snprintf(paths[1], sizeof(paths[1]), "%s/zt-tapd-ipc.sock",
+		    ctx->cfg.rundir);
+		pp[0] = paths[0];
+		pp[1] = paths[1];
+		if (notify_listen_fds_named(names, pp, fds, 2) == -1)
+			return -1;
+		fd = fds[0];
+	} else if ((fd = notify_listen_fd()) == -2)
 		return -1;
 	/* the listener accepts until EAGAIN: a blocking socket would hang */
 	if (fd != -1 && fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
@@ -425,7 +442,8 @@ tapd_control_open(struct tapd_ctx *ctx)
 	 * control socket, which is said once.
 	 */
 	snprintf(path, sizeof(path), "%s/zt-tapd-ipc.sock", ctx->cfg.rundir);
-	if ((fd = ipc_socket_listen(path, 0666, (gid_t)-1)) == -1) {
+	if ((fd = fds[1]) == -1 &&
+	    (fd = ipc_socket_listen(path, 0666, (gid_t)-1)) == -1) {
 		log_warn("%s", path);
 		if (activated) {
 			log_warnx("zt-vl2d must reach zt-tapd through its "

@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -40,6 +42,10 @@
 #define API_BODY_MAX		(16 * 1024)
 #define API_HEADERS_MAX		(8 * 1024)
 #define API_TIMEOUT_S		30
+#define API_FWD_MAX		32	/* requests at zt-controllerd at once */
+#define API_FWD_REPLY_MAX	(8 * 1024 * 1024) /* member lists are long */
+#define API_FWD_TIMEOUT_S	10
+#define API_FWD_BODY_MAX	(1024 * 1024)	/* zt-controllerd's cap */
 
 struct vl1d_api {
 	struct vl1d_ctx		*ctx;
@@ -47,6 +53,19 @@ struct vl1d_api {
 	char			 token[API_TOKEN_MAX + 1];
 	size_t			 token_len;
 	json_t			*localconf;	/* the file as read, or {} */
+	LIST_HEAD(, api_fwd)	 fwds;		/* requests at zt-controllerd */
+	unsigned int		 nfwds;
+};
+
+/*
+ * A request passed on to zt-controllerd: the client's request stays
+ * pending until the controller answers, fails or times out.
+ */
+struct api_fwd {
+	LIST_ENTRY(api_fwd)	 entry;
+	struct vl1d_api		*api;
+	struct evhttp_request	*req;		/* the client's */
+	struct bufferevent	*bev;		/* to zt-controllerd */
 };
 
 /* one parsed request, as the route handlers see it */
@@ -67,6 +86,8 @@ static struct log_drops api_refused =
     LOG_DROPS_INIT("HTTP request without a valid token");
 static struct log_drops api_foreign =
     LOG_DROPS_INIT("HTTP request from a non-management address");
+static struct log_drops api_fwd_failed =
+    LOG_DROPS_INIT("controller request not answered by zt-controllerd");
 
 /* spec/service.md §6.1: errors carry their status and a description */
 static void
@@ -418,7 +439,9 @@ api_send(struct evhttp_request *req, const struct api_resp *r)
 	case 405: reason = "Method Not Allowed"; break;
 	case 409: reason = "Conflict"; break;
 	case 413: reason = "Payload Too Large"; break;
+	case 502: reason = "Bad Gateway"; break;
 	case 503: reason = "Service Unavailable"; break;
+	case 504: reason = "Gateway Timeout"; break;
 	default: reason = "Error"; break;
 	}
 	evhttp_send_reply(req, r->status, reason, b);
@@ -483,6 +506,244 @@ api_query_ok(const char *query)
 	return ok;
 }
 
+/*
+ * ZeroTier One serves its controller's routes on the node's port, and
+ * UIs (ztncui, zero-ui, ztnet) know one address and one token.  Here the
+ * controller is another process: its routes are passed on as they came,
+ * auth header included, and zt-controllerd checks the token (the node's
+ * token is one of its admin tokens).  The way there is zt-controllerd's
+ * HTTP socket in the run directory, not its TCP port: this process may
+ * then create AF_UNIX sockets only (a TCP client would need AF_INET,
+ * and seccomp cannot hold connect() to loopback).  libevent 2.1's HTTP
+ * client speaks TCP only, hence the small client below: one request per
+ * connection ("Connection: close"), the answer read to EOF.
+ */
+static bool
+api_is_controller(const char *path)
+{
+	if (strncmp(path, "/unstable", 9) == 0)
+		path += 9;
+	return strncmp(path, "/controller", 11) == 0 &&
+	    (path[11] == '\0' || path[11] == '/');
+}
+
+static void
+api_fwd_free(struct api_fwd *f)
+{
+	LIST_REMOVE(f, entry);
+	f->api->nfwds--;
+	if (f->bev != NULL)
+		bufferevent_free(f->bev);
+	free(f);
+}
+
+static void
+api_fwd_fail(struct api_fwd *f, int status, const char *what)
+{
+	struct api_resp r;
+
+	memset(&r, 0, sizeof(r));
+	api_error(&r, status, what);
+	log_drop(&api_fwd_failed, "%d %s", status, what);
+	api_send(f->req, &r);
+	json_decref(r.json);
+	api_fwd_free(f);
+}
+
+/*
+ * The whole answer is in: "HTTP/1.x NNN reason", headers, a blank line,
+ * the body (Content-Length of it when given, else all that is left).
+ */
+static void
+api_fwd_answer(struct api_fwd *f)
+{
+	struct evbuffer *in = bufferevent_get_input(f->bev), *b;
+	char *line, *v, ctype[128] = "";
+	size_t n, clen = SIZE_MAX;
+	unsigned long ul;
+	int code;
+
+	if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) == NULL ||
+	    n < 12 || strncmp(line, "HTTP/1.", 7) != 0 || line[8] != ' ' ||
+	    sscanf(line + 9, "%3d", &code) != 1 || code < 100 || code > 599) {
+		free(line);
+		return api_fwd_fail(f, 502, "zt-controllerd's answer is not "
+		    "HTTP");
+	}
+	free(line);
+	for (;;) {
+		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) ==
+		    NULL)
+			return api_fwd_fail(f, 502, "zt-controllerd's answer "
+			    "is cut short");
+		if (n == 0)
+			break;
+		if ((v = strchr(line, ':')) != NULL) {
+			*v++ = '\0';
+			v += strspn(v, " \t");
+			if (strcasecmp(line, "Content-Type") == 0)
+				snprintf(ctype, sizeof(ctype), "%s", v);
+			else if (strcasecmp(line, "Content-Length") == 0) {
+				errno = 0;
+				ul = strtoul(v, NULL, 10);
+				clen = errno == 0 ? (size_t)ul : 0;
+			}
+		}
+		free(line);
+	}
+	free(line);
+	if (clen != SIZE_MAX) {
+		if (evbuffer_get_length(in) < clen)
+			return api_fwd_fail(f, 502, "zt-controllerd's answer "
+			    "is cut short");
+		if ((b = evbuffer_new()) == NULL)
+			return api_fwd_fail(f, 500, "out of memory");
+		evbuffer_remove_buffer(in, b, clen);
+	} else if ((b = evbuffer_new()) == NULL)
+		return api_fwd_fail(f, 500, "out of memory");
+	else
+		evbuffer_add_buffer(b, in);
+	if (ctype[0] != '\0')
+		evhttp_add_header(evhttp_request_get_output_headers(f->req),
+		    "Content-Type", ctype);
+	evhttp_add_header(evhttp_request_get_output_headers(f->req),
+	    "Cache-Control", "no-store");
+	evhttp_send_reply(f->req, code, code == 200 ? "OK" : "", b);
+	evbuffer_free(b);
+	api_fwd_free(f);
+}
+
+static void
+api_fwd_read(struct bufferevent *bev, void *arg)
+{
+	struct api_fwd *f = arg;
+
+	if (evbuffer_get_length(bufferevent_get_input(bev)) >
+	    API_FWD_REPLY_MAX)
+		api_fwd_fail(f, 502, "zt-controllerd's answer is too large");
+}
+
+static void
+api_fwd_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct api_fwd *f = arg;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		return api_fwd_fail(f, 504, "zt-controllerd did not answer "
+		    "in time");
+	if (what & BEV_EVENT_EOF) {
+		/* the last bytes may come with the EOF */
+		if (evbuffer_get_length(bufferevent_get_input(bev)) >
+		    API_FWD_REPLY_MAX)
+			return api_fwd_fail(f, 502, "zt-controllerd's answer "
+			    "is too large");
+		return api_fwd_answer(f);
+	}
+	if (what & BEV_EVENT_ERROR)
+		return api_fwd_fail(f, 502, "zt-controllerd is not "
+		    "reachable");
+}
+
+static int
+api_fwd_connect(struct vl1d_api *api)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
+	    api->ctx->cfg.rundir, VL1D_CTRL_HTTP_SOCK) >=
+	    (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	/* a local stream connect completes at once or fails at once */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+api_forward(struct vl1d_api *api, struct evhttp_request *req,
+    const struct api_req *q, struct api_resp *r)
+{
+	static const char *const pass[] = { "X-ZT1-Auth", "Authorization",
+	    "Content-Type" };
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *query, *method, *v;
+	struct timeval tv = { API_FWD_TIMEOUT_S, 0 };
+	struct evbuffer *out;
+	struct api_fwd *f;
+	size_t i;
+	int fd, rc;
+
+	if (q->len > API_FWD_BODY_MAX)
+		return api_error(r, 413, "body too large");
+	if (api->nfwds >= API_FWD_MAX)
+		return api_error(r, 503, "too many controller requests at "
+		    "once");
+	switch (q->method) {
+	case EVHTTP_REQ_GET: method = "GET"; break;
+	case EVHTTP_REQ_POST: method = "POST"; break;
+	case EVHTTP_REQ_PUT: method = "PUT"; break;
+	case EVHTTP_REQ_DELETE: method = "DELETE"; break;
+	default: return api_error(r, 405, "GET, POST, PUT or DELETE");
+	}
+	/* header values must not end a line early */
+	for (i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
+		if ((v = evhttp_find_header(in, pass[i])) != NULL &&
+		    strpbrk(v, "\r\n") != NULL)
+			return api_error(r, 400, "bad header");
+	if ((fd = api_fwd_connect(api)) == -1) {
+		log_drop(&api_fwd_failed, "connect: %s", strerror(errno));
+		return api_error(r, 502, "zt-controllerd is not reachable");
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		close(fd);
+		return api_error(r, 500, "out of memory");
+	}
+	f->api = api;
+	f->req = req;
+	LIST_INSERT_HEAD(&api->fwds, f, entry);
+	api->nfwds++;
+	if ((f->bev = bufferevent_socket_new(api->ctx->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		api_fwd_free(f);
+		return api_error(r, 500, "out of memory");
+	}
+	query = evhttp_uri_get_query(uri);
+	out = bufferevent_get_output(f->bev);
+	/* the path is evhttp's parse of what the client sent: no CR/LF */
+	rc = evbuffer_add_printf(out, "%s %s%s%s HTTP/1.1\r\n"
+	    "Host: localhost\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n", method, q->path,
+	    query != NULL ? "?" : "", query != NULL ? query : "", q->len);
+	for (i = 0; i < sizeof(pass) / sizeof(pass[0]) && rc != -1; i++)
+		if ((v = evhttp_find_header(in, pass[i])) != NULL)
+			rc = evbuffer_add_printf(out, "%s: %s\r\n", pass[i],
+			    v);
+	if (rc == -1 || evbuffer_add(out, "\r\n", 2) == -1 ||
+	    evbuffer_add(out, q->body, q->len) == -1) {
+		api_fwd_free(f);
+		return api_error(r, 500, "out of memory");
+	}
+	bufferevent_setcb(f->bev, api_fwd_read, NULL, api_fwd_event, f);
+	bufferevent_set_timeouts(f->bev, &tv, &tv);
+	if (bufferevent_enable(f->bev, EV_READ | EV_WRITE) == -1) {
+		api_fwd_free(f);
+		return api_error(r, 500, "cannot watch the socket");
+	}
+	r->status = 0;		/* pending: api_fwd_answer replies */
+}
+
 static void
 api_request(struct evhttp_request *req, void *arg)
 {
@@ -513,6 +774,19 @@ api_request(struct evhttp_request *req, void *arg)
 	if (!api_query_ok(evhttp_uri_get_query(uri))) {
 		api_error(&r, 400, "tokens and JSONP are not accepted in URLs: "
 		    "use the X-ZT1-Auth header");
+		goto send;
+	}
+	if (api_is_controller(q.path)) {
+		q.len = evbuffer_get_length(in);
+		q.body = q.len > 0 ? evbuffer_pullup(in, -1) :
+		    (const uint8_t *)"";
+		if (q.body == NULL) {
+			api_error(&r, 500, "out of memory");
+			goto send;
+		}
+		api_forward(api, req, &q, &r);
+		if (r.status == 0)
+			return;
 		goto send;
 	}
 	if (!api_token_ok(api, req)) {
@@ -564,13 +838,12 @@ api_token_make(char *tok)
  * start, mode 0640 and group zt so that group zt's tools can read it.
  */
 static int
-api_token_load(struct vl1d_api *api, const char *home, const char *group)
+api_token_load(struct vl1d_api *api, const char *path, const char *group)
 {
-	char path[PATH_MAX], *text, *s, *e;
+	char *text, *s, *e;
 	struct group *gr;
 	size_t len;
 
-	snprintf(path, sizeof(path), "%s/authtoken.secret", home);
 	if (file_read(path, API_TOKEN_MAX, &text, &len) == 0) {
 		s = text;
 		e = text + len;
@@ -654,6 +927,7 @@ api_bind(struct vl1d_api *api, const char *addr, uint16_t port)
 int
 vl1d_api_open(struct vl1d_ctx *ctx)
 {
+	char path[PATH_MAX];
 	struct vl1d_api *api;
 	int bound = 0;
 
@@ -664,16 +938,23 @@ vl1d_api_open(struct vl1d_ctx *ctx)
 	if ((api = calloc(1, sizeof(*api))) == NULL)
 		return -1;
 	api->ctx = ctx;
-	if (api_token_load(api, ctx->cfg.home, ctx->cfg.ctl_group) == -1 ||
+	LIST_INIT(&api->fwds);
+	if (ctx->cfg.api_token != NULL)
+		snprintf(path, sizeof(path), "%s", ctx->cfg.api_token);
+	else
+		snprintf(path, sizeof(path), "%s/authtoken.secret",
+		    ctx->cfg.home);
+	if (api_token_load(api, path, ctx->cfg.ctl_group) == -1 ||
 	    (api->localconf = api_localconf_json(ctx->cfg.home)) == NULL ||
 	    (api->http = evhttp_new(ctx->base)) == NULL)
 		goto fail;
 	/*
-	 * evhttp's own refusals are HTML; bodies a little over the cap and
-	 * every method reach api_request, which refuses them in JSON.
-	 * Larger bodies are cut by evhttp before they are buffered.
+	 * evhttp's own refusals are HTML; bodies a little over the caps
+	 * (zt-controllerd's is the larger) and every method reach
+	 * api_request, which refuses them in JSON.  Larger bodies are cut
+	 * by evhttp before they are buffered.
 	 */
-	evhttp_set_max_body_size(api->http, 4 * API_BODY_MAX);
+	evhttp_set_max_body_size(api->http, API_FWD_BODY_MAX + API_BODY_MAX);
 	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);
 	evhttp_set_timeout(api->http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
@@ -699,8 +980,19 @@ fail:
 void
 vl1d_api_free(struct vl1d_api *api)
 {
+	struct api_fwd *f;
+	struct api_resp r;
+
 	if (api == NULL)
 		return;
+	/* requests still at zt-controllerd get their answer: stopping */
+	while ((f = LIST_FIRST(&api->fwds)) != NULL) {
+		memset(&r, 0, sizeof(r));
+		api_error(&r, 503, "zt-vl1d is stopping");
+		api_send(f->req, &r);
+		json_decref(r.json);
+		api_fwd_free(f);
+	}
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	json_decref(api->localconf);

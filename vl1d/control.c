@@ -79,7 +79,7 @@ vl1d_send_batch(struct vl1d_ctx *ctx, struct ipc_msg *m)
 		    verb != VL1_VERB_ECHO) || verb == VL1_VERB_OK ||
 		    verb == VL1_VERB_ERROR))
 			return -1;
-		if (dest == 0 && 0)
+		if (dest == 0)
 			vl1d_send_upstream(ctx, verb, payload, plen);
 		else
 			vl1_node_send(ctx->node, dest, verb, payload, plen,
@@ -500,7 +500,7 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = json_pack("{s:s, s:s, s:[o, o], s:{s:b, s:b}}",
 		    "daemon", "zt-vl1d", "version", ZT_VERSION, "processes",
 		    sandbox_report_json(&vl1d_policy, 0),
-		    sandbox_report_json(&keyholder_policy, ctx->keyholder),
+		    vl1d_keyholder_report(ctx),
 		    "links", "zt-vl2d", ctx->vl2d != NULL, "zt-controllerd",
 		    ctx->ctrld != NULL);
 	} else {
@@ -531,6 +531,9 @@ vl1d_conn_up(struct ipc_conn *c, void *arg)
 			ipc_conn_close(ctx->vl2d);
 		ctx->vl2d = c;
 		log_info("zt-vl2d connected");
+		/* the data path: many frames per syscall, drained per wake-up */
+		if (ipc_conn_set_batch(c, 8) == -1)
+			log_warn("zt-vl2d link: no batching");
 		/* its MACs derive from our address: told first thing */
 		ev[0] = IPC_PEER_EVENT_SELF;
 		be40_put(ev + 1, ctx->node->self.address);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "keysign.h"
@@ -92,6 +93,27 @@ keyholder_agree(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	return rc == -1 ? -1 : 0;
 }
 
+/* what only this process knows: the sandbox it applied to itself */
+static int
+keyholder_sandbox(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	json_t *st;
+	char *text = NULL;
+	int rc;
+
+	if (!rbuf_done(&m->body))
+		return -1;
+	if ((st = sandbox_status_json()) == NULL ||
+	    (text = json_dumps(st, JSON_COMPACT)) == NULL)
+		rc = ipc_send_error(c, m->id, 1, "no sandbox status");
+	else
+		rc = ipc_send(c, IPC_MSG_KEY_SANDBOX_REPLY, m->id, text,
+		    strlen(text));
+	free(text);
+	json_decref(st);
+	return rc == -1 ? -1 : 0;
+}
+
 static void
 keyholder_down(struct ipc_conn *c, enum ipc_err e, void *arg)
 {
@@ -104,6 +126,7 @@ keyholder_down(struct ipc_conn *c, enum ipc_err e, void *arg)
 
 static const struct ipc_handler keyholder_handlers[] = {
 	{ IPC_MSG_KEY_AGREE_REQ, keyholder_agree },
+	{ IPC_MSG_KEY_SANDBOX_REQ, keyholder_sandbox },
 	{ 0, NULL },
 };
 
@@ -211,4 +234,35 @@ vl1d_agree(void *arg, const struct identity *peer,
 		free(reply);
 	}
 	return rc;
+}
+
+/*
+ * The key holder's entry for zt-ctl sandbox, its status asked from it;
+ * status stays null (and the node serves on) when it cannot say.
+ */
+json_t *
+vl1d_keyholder_report(struct vl1d_ctx *ctx)
+{
+	static const uint8_t none;
+	json_t *rep, *st = NULL;
+	uint8_t *reply = NULL;
+	uint16_t rtype;
+	size_t rlen;
+
+	if ((rep = sandbox_report_json(&keyholder_policy,
+	    ctx->keyholder)) == NULL)
+		return NULL;
+	/* an empty body, but never a NULL pointer for memcpy */
+	if (ipc_sync_call(&ctx->keys, IPC_MSG_KEY_SANDBOX_REQ, &none, 0,
+	    &rtype, &reply, &rlen) == -1)
+		log_warnx("key holder: no answer about its sandbox");
+	else if (rtype != IPC_MSG_KEY_SANDBOX_REPLY ||
+	    (st = json_loadb((const char *)reply, rlen, 0, NULL)) == NULL ||
+	    !json_is_object(st))
+		log_warnx("key holder: no usable sandbox status");
+	else
+		json_object_set(rep, "status", st);
+	json_decref(st);
+	free(reply);
+	return rep;
 }

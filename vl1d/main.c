@@ -39,6 +39,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: zt-vl1d [-H home] [-R rundir] [-p port] "
 	    "[-b address]... [-l level]\n"
+	    "               [--api-token file]\n"
 	    "       zt-vl1d --print-policy\n");
 	exit(2);
 }
@@ -200,6 +201,7 @@ vl1d_parse(struct vl1d_ctx *ctx, int argc, char **argv, bool *print)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "print-policy", no_argument, NULL, 'P' },
 		{ "time-scale", required_argument, NULL, 'T' },
+		{ "api-token", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level lvl = LOG_LVL_INFO;
@@ -244,6 +246,9 @@ vl1d_parse(struct vl1d_ctx *ctx, int argc, char **argv, bool *print)
 			if (*end != '\0' || v < 1 || v > 1000)
 				fatalx("bad time scale '%s'", optarg);
 			ctx->cfg.time_scale = (unsigned int)v;
+			break;
+		case 'A':
+			ctx->cfg.api_token = optarg;
 			break;
 		default:
 			usage();

@@ -78,6 +78,10 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	{ "shutdown", NULL, "closing HTTP API connections" },
 	{ "getsockname", NULL, "libevent's HTTP listener" },
 	{ "getpeername", NULL, "HTTP API peer address" },
+	{ "socket", NULL, "AF_UNIX only: HTTP API requests passed on to "
+	    "zt-controllerd's HTTP socket" },
+	{ "connect", NULL, "HTTP API requests passed on to zt-controllerd's "
+	    "HTTP socket in the run directory" },
 	{ "openat", NULL, "planet and moon updates, moons.d for orbit, the "
 	    "peers.d identity cache (Landlock: moons.d, peers.d; home "
 	    "write-only)" },
@@ -124,6 +128,11 @@ vl1d_policy_set_home(const char *home)
 	vl1d_paths[2].path = peers;
 }
 
+static const struct sandbox_family vl1d_families[] = {
+	SANDBOX_FAMILY(AF_UNIX, "HTTP client to zt-controllerd's socket "
+	    "(UDP sockets are all opened before the sandbox)"),
+};
+
 static const struct sandbox_rlimit vl1d_rlimits[] = {
 	SANDBOX_RLIMIT(RLIMIT_NOFILE, 1024, "UDP sockets and IPC clients"),
 	SANDBOX_RLIMIT(RLIMIT_CORE, 0, "peer keys must not end up in cores"),
@@ -137,6 +146,8 @@ const struct sandbox_policy vl1d_policy = {
 	.group = "zt-vl1",
 	.rlimits = vl1d_rlimits,
 	.nrlimits = SANDBOX_NITEMS(vl1d_rlimits),
+	.families = vl1d_families,
+	.nfamilies = SANDBOX_NITEMS(vl1d_families),
 	.paths = vl1d_paths,
 	.npaths = SANDBOX_NITEMS(vl1d_paths),
 	.syscalls = vl1d_syscalls,

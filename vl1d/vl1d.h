@@ -22,6 +22,8 @@
 
 #define VL1D_MAX_SOCKS		8
 #define VL1D_DEFAULT_PORT	9993
+/* zt-controllerd's HTTP socket in the run directory, behind /controller */
+#define VL1D_CTRL_HTTP_SOCK	"zt-controllerd-http.sock"
 
 struct event_base;
 struct event;
@@ -48,6 +50,7 @@ struct vl1d_config {
 	unsigned int	 time_scale;	/* tests only: timers run N times faster */
 	bool		 foreground;
 	const char	*ctl_group;	/* group of the control socket */
+	const char	*api_token;	/* NULL: <home>/authtoken.secret */
 };
 
 /* peers.d/<address>.peer files, newest last seen kept (peercache.c) */
@@ -171,6 +174,8 @@ void	 vl1d_api_free(struct vl1d_api *);
 __attribute__((noreturn))
 void	 keyholder_main(struct identity *, int fd, const char *rundir,
 	    int keys_fd);
+/* zt-ctl sandbox: the key holder's policy and the status it reports */
+json_t	*vl1d_keyholder_report(struct vl1d_ctx *);
 int	 vl1d_agree(void *, const struct identity *,
 	    uint8_t[ZT_AGREED_KEY_LEN]);
 

@@ -5,6 +5,7 @@
  * zt-tapd's and zt-ctl asks zt-tapd for them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "hex.h"
 #include "log.h"
+#include "notify.h"
 #include "rules_eval.h"
 #include "vl2d.h"
 
@@ -316,13 +318,25 @@ vl2d_control_open(struct vl2d_ctx *ctx)
 	gid_t gid = (gid_t)-1;
 	int fd;
 
-	if (ctx->cfg.ctl_group != NULL &&
-	    (gr = getgrnam(ctx->cfg.ctl_group)) != NULL)
-		gid = gr->gr_gid;
-	snprintf(path, sizeof(path), "%s/zt-vl2d.sock", ctx->cfg.rundir);
-	if ((fd = ipc_socket_listen(path, 0660, gid)) == -1) {
-		log_warn("%s", path);
+	/*
+	 * Socket activation (systemd/zt-vl2d.socket): the service manager
+	 * gives the socket group zt, which zt-vl2 is not a member of.
+	 */
+	if ((fd = notify_listen_fd()) == -2)
 		return -1;
+	/* the listener accepts until EAGAIN: a blocking socket would hang */
+	if (fd != -1 && fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+		return -1;
+	if (fd == -1) {
+		if (ctx->cfg.ctl_group != NULL &&
+		    (gr = getgrnam(ctx->cfg.ctl_group)) != NULL)
+			gid = gr->gr_gid;
+		snprintf(path, sizeof(path), "%s/zt-vl2d.sock",
+		    ctx->cfg.rundir);
+		if ((fd = ipc_socket_listen(path, 0660, gid)) == -1) {
+			log_warn("%s", path);
+			return -1;
+		}
 	}
 	ctx->listen_fd = fd;
 	ctx->listener = ipc_listener_new(ctx->ipc, fd, IPC_R(CTL), &cb, ctx);

@@ -582,6 +582,12 @@ vl2d_frame_tap_read_vnet(struct vl2d_net *n)
 		for (k = 0; k < out.n; k++)
 			vl2d_frame_out(n, now, out.frames[k].p,
 			    out.frames[k].len);
+		/* about VL2D_IPC_BATCH full VL2_SENDs: on their way */
+		if (i % 16 == 15)
+			vl2d_link_push(ctx);
+		/* zt-vl1d's queue is full: the rest waits in the kernel */
+		if (ctx->vl1_blocked)
+			return;
 	}
 }
 
@@ -609,6 +615,11 @@ vl2d_frame_tap_read(struct vl2d_net *n)
 		if (len == 0)
 			return;
 		vl2d_frame_out(n, now, f, (size_t)len);
+		if (i % 256 == 255)
+			vl2d_link_push(n->ctx);
+		/* zt-vl1d's queue is full: the rest waits in the kernel */
+		if (n->ctx->vl1_blocked)
+			return;
 	}
 }
 

@@ -57,6 +57,22 @@ vl2d_link_flush(struct vl2d_ctx *ctx)
 	wbuf_reset(&ctx->out);
 }
 
+void
+vl2d_link_cork(struct vl2d_ctx *ctx, bool on)
+{
+	struct ipc_conn *c = ipc_client_conn(ctx->vl1d);
+
+	if (c != NULL)
+		ipc_conn_cork(c, on);
+}
+
+void
+vl2d_link_push(struct vl2d_ctx *ctx)
+{
+	vl2d_link_cork(ctx, false);
+	vl2d_link_cork(ctx, true);
+}
+
 const struct identity *
 vl2d_identity(struct vl2d_ctx *ctx, uint64_t addr)
 {
@@ -149,9 +165,9 @@ vl2d_on_recv(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 
 /*
  * Peer events: SELF names our address at connect (MACs, listnetworks
- * and the switch need it before any packet arrives).  Peers going up
- * or down change nothing here: 1.14.1 keeps memberships and
- * subscriptions until they age out.
+ * and the switch need it before any packet arrives).  Other kinds are
+ * skipped: a peer going up or down would change nothing here, as
+ * 1.14.1 keeps memberships and subscriptions until they age out.
  */
 static int
 vl2d_on_peer_event(struct ipc_conn *c, struct ipc_msg *m, void *arg)
@@ -194,6 +210,22 @@ static void
 vl2d_vl1_down(struct ipc_conn *c, enum ipc_err e, void *arg)
 {
 	log_info("zt-vl1d link down: %s", ipc_err_str(e));
+	/* its queue went with it; frames are dropped until it is back */
+	vl2d_nets_tap_pause(arg, false);
+}
+
+/* backpressure: zt-vl1d does not keep up, TAP reads wait */
+static void
+vl2d_vl1_high(struct ipc_conn *c, void *arg)
+{
+	log_debug("zt-vl1d's queue is full: TAP reads paused");
+	vl2d_nets_tap_pause(arg, true);
+}
+
+static void
+vl2d_vl1_low(struct ipc_conn *c, void *arg)
+{
+	vl2d_nets_tap_pause(arg, false);
 }
 
 static const struct ipc_handler vl2d_vl1_handlers[] = {
@@ -416,6 +448,8 @@ vl2d_link_open(struct vl2d_ctx *ctx)
 		.handlers = vl2d_vl1_handlers,
 		.up = vl2d_vl1_up,
 		.down = vl2d_vl1_down,
+		.high = vl2d_vl1_high,
+		.low = vl2d_vl1_low,
 	};
 	static const struct ipc_callbacks tapd_cb = {
 		.handlers = vl2d_tapd_handlers,

@@ -34,6 +34,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: zt-vl2d [-f] [-d statedir] [-R rundir] "
 	    "[-l level] [--time-scale N]\n"
+	    "               [--no-offload] [--no-gro]\n"
 	    "       zt-vl2d --print-policy\n");
 	exit(2);
 }
@@ -68,6 +69,8 @@ vl2d_parse(struct vl2d_ctx *ctx, int argc, char **argv, bool *print)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "print-policy", no_argument, NULL, 'P' },
 		{ "time-scale", required_argument, NULL, 'T' },
+		{ "no-offload", no_argument, NULL, 'O' },
+		{ "no-gro", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level lvl = LOG_LVL_INFO;
@@ -96,6 +99,12 @@ vl2d_parse(struct vl2d_ctx *ctx, int argc, char **argv, bool *print)
 			break;
 		case 'P':
 			*print = true;
+			break;
+		case 'O':
+			ctx->cfg.no_offload = true;
+			break;
+		case 'G':
+			ctx->cfg.no_gro = true;
 			break;
 		case 'T':
 			v = strtol(optarg, &end, 10);

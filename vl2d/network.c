@@ -299,6 +299,25 @@ vl2d_net_pending_add(struct vl2d_net *n, uint64_t src, uint64_t wait,
 	n->npending++;
 }
 
+/* fast propagation of a config chunk (§3.7 step 2) */
+struct vl2d_fwd {
+	struct vl2d_net			*n;
+	uint64_t			 from;
+	const struct netconf_chunk	*ch;
+};
+
+static void
+vl2d_net_forward_one(void *arg, uint64_t peer)
+{
+	struct vl2d_fwd *f = arg;
+
+	if (peer == f->from || peer == vl2d_controller(f->n) ||
+	    peer == f->n->ctx->self)
+		return;
+	vl2d_send(f->n->ctx, peer, VL2D_VERB_NETWORK_CONFIG, f->ch->raw,
+	    f->ch->raw_len);
+}
+
 /*
  * One chunk: the payload of NETWORK_CONFIG (push) or of
  * OK(NETWORK_CONFIG_REQUEST) after its in-re fields.
@@ -331,6 +350,16 @@ vl2d_net_chunk(struct vl2d_net *n, uint64_t src, const uint8_t *pkt,
 		return;
 	}
 	r = netconf_asm_add(&n->as, &ch, src, pid, ctrl, &dict, &dlen, &upd);
+	/*
+	 * Signed by the controller and new to us: a chunk flagged for fast
+	 * propagation goes on, unchanged, to every member we hold a record
+	 * for but its sender and the controller (duplicates stop here).
+	 */
+	if (netconf_asm_should_forward(r, &ch) && n->ms != NULL) {
+		struct vl2d_fwd f = { n, src, &ch };
+
+		mship_each_peer(n->ms, vl2d_net_forward_one, &f);
+	}
 	if (r != NETCONF_ASM_MORE && r != NETCONF_ASM_DONE) {
 		if (r != NETCONF_ASM_DUPLICATE)
 			log_drop(&chunk_drops, "network %016llx: chunk from "
@@ -507,6 +536,28 @@ vl2d_nets_tick(struct vl2d_ctx *ctx, int64_t now)
 }
 
 void
+vl2d_nets_tap_pause(struct vl2d_ctx *ctx, bool pause)
+{
+	struct vl2d_net *n;
+	size_t i;
+
+	if (ctx->vl1_blocked == pause)
+		return;
+	ctx->vl1_blocked = pause;
+	for (i = 0; i < VL2D_MAX_NETWORKS; i++) {
+		n = &ctx->nets[i];
+		if (!n->used || n->ev_tap == NULL)
+			continue;
+		/* level-triggered: what waits is read once it is back */
+		if (pause)
+			event_del(n->ev_tap);
+		else if (event_add(n->ev_tap, NULL) == -1)
+			log_warnx("network %016llx: cannot watch %s again",
+			    (unsigned long long)n->nwid, n->ifname);
+	}
+}
+
+void
 vl2d_nets_self(struct vl2d_ctx *ctx, uint64_t self)
 {
 	size_t i;
@@ -566,8 +617,10 @@ vl2d_net_tap_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct vl2d_net *n = arg;
 
+	vl2d_link_cork(n->ctx, true);
 	vl2d_frame_tap_read(n);
 	vl2d_link_flush(n->ctx);
+	vl2d_link_cork(n->ctx, false);
 }
 
 void
@@ -597,8 +650,8 @@ vl2d_net_tap_opened(struct vl2d_net *n, int fd, const char *ifname,
 		return;
 	}
 	if ((n->ev_tap = event_new(n->ctx->base, fd, EV_READ | EV_PERSIST,
-	    vl2d_net_tap_read, n)) == NULL || event_add(n->ev_tap, NULL) ==
-	    -1) {
+	    vl2d_net_tap_read, n)) == NULL || (!n->ctx->vl1_blocked &&
+	    event_add(n->ev_tap, NULL) == -1)) {
 		log_warnx("network %016llx: cannot watch %s",
 		    (unsigned long long)n->nwid, ifname);
 		n->status = VL2_STATUS_PORT_ERROR;

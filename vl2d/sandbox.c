@@ -1,12 +1,16 @@
 /*
  * zt-vl2d's sandbox table: no capability and no view of any network
  * family but AF_UNIX (it reconnects to zt-vl1d and zt-tapd when they
- * restart); frames pass through TAP fds zt-tapd handed over, so no ioctl
- * and no device node is needed; files only in its state directory.
+ * restart); frames pass through TAP fds zt-tapd handed over, so no
+ * device node is needed and the one ioctl is TUNSETOFFLOAD on such an
+ * fd; files only in its state directory.
  */
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+
+#include <linux/if_tun.h>
 
 #include <fcntl.h>
 
@@ -21,6 +25,11 @@ static const struct sandbox_syscall vl2d_syscalls[] = {
 	{ "sendmsg", NULL, "IPC frames" },
 	{ "sendto", NULL, "IPC frames" },
 	{ "recvfrom", NULL, "IPC frames" },
+	{ "recvmmsg", NULL, "IPC frames from zt-vl1d, in batches" },
+	{ "sendmmsg", NULL, "IPC frames to zt-vl1d, in batches" },
+	{ "writev", NULL, "frames into TAP fds behind their virtio header" },
+	{ "ioctl", SANDBOX_ARG_IN(1, SANDBOX_VALUE(TUNSETOFFLOAD)),
+	    "offloads of a TAP fd opened with a virtio header" },
 	{ "socket", NULL, "AF_UNIX only: reconnecting to zt-vl1d and "
 	    "zt-tapd" },
 	{ "connect", NULL, "reconnecting to zt-vl1d's and zt-tapd's "

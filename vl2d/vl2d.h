@@ -167,6 +167,8 @@ struct vl2d_ctx {
 	struct rules_cap	 caps[NETCONF_MAX_CAPABILITIES];
 	uint64_t		 dropped;	/* bad packets, logged */
 	uint64_t		 out_dropped;	/* no zt-vl1d to take them */
+	/* zt-vl1d's queue is over its high watermark: TAPs not read */
+	bool			 vl1_blocked;
 };
 
 /* main.c */
@@ -178,6 +180,14 @@ int	 vl2d_link_open(struct vl2d_ctx *);
 int	 vl2d_send(struct vl2d_ctx *, uint64_t dest, uint8_t verb,
 	    const uint8_t *, size_t);
 void	 vl2d_link_flush(struct vl2d_ctx *);
+/*
+ * While a TAP is drained, VL2_SEND messages wait (corked) and leave
+ * VL2D_IPC_BATCH per sendmmsg; push writes what waits, still corked,
+ * so that a long drain does not pile up the queue.
+ */
+#define VL2D_IPC_BATCH	8
+void	 vl2d_link_cork(struct vl2d_ctx *, bool);
+void	 vl2d_link_push(struct vl2d_ctx *);
 /* asks zt-vl1d for identities; answers arrive in vl2d_net_identity */
 void	 vl2d_whois(struct vl2d_ctx *, uint64_t addr);
 const struct identity *vl2d_identity(struct vl2d_ctx *, uint64_t addr);
@@ -200,6 +210,11 @@ void	 vl2d_net_identity(struct vl2d_ctx *, const struct identity *);
 /* keeps a packet until zt-vl1d names the identity of wait */
 void	 vl2d_net_pending_add(struct vl2d_net *, uint64_t src, uint64_t wait,
 	    const uint8_t *, size_t);
+/*
+ * Backpressure: TAP reads stop while zt-vl1d's queue is over its high
+ * watermark and go on below the low one (the kernel holds the frames).
+ */
+void	 vl2d_nets_tap_pause(struct vl2d_ctx *, bool);
 /* zt-vl1d named our address (at connect) */
 void	 vl2d_nets_self(struct vl2d_ctx *, uint64_t self);
 /* zt-vl1d (re)connected: configs are asked for again */

@@ -125,7 +125,6 @@ class Daemon:
         pid = os.fork()
         if pid == 0:
             try:
-                os.setsid()
                 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
                 os.dup2(log, 1)
                 os.dup2(log, 2)

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "priv.h"
 #include "sandbox.h"
@@ -42,6 +43,7 @@ struct fixture {
 	char			 base[64];
 	char			 ro[96], rofile[128], rw[96], rwfile[128];
 	char			 outside[128];
+	char			 rp[96], rpsecret[128], rpfile[128];
 	int			 warm_fd;	/* opened by the warm-up hook */
 	int			 kernel_abi;	/* Landlock ABI offered */
 	bool			 warm_ran;
@@ -579,6 +581,83 @@ pre_service_manager(void)
 	return 0;
 }
 
+/*
+ * SANDBOX_REPLACE (zt-vl1d's home, next to identity.secret): files are
+ * replaced atomically, but none can be opened for reading, not even
+ * the one just written.
+ */
+static const struct sandbox_syscall replace_syscalls[] = {
+	{ "read", NULL, "test: read files" },
+	{ "write", NULL, "test: write files, report on stderr" },
+	{ "open", NULL, "test: open (older ABIs)" },
+	{ "openat", NULL, "test: open files" },
+	{ "close", NULL, "test: close fds" },
+	{ "fchmod", NULL, "test: file_write_atomic" },
+	{ "fsync", NULL, "test: file_write_atomic" },
+	{ "rename", NULL, "test: file_write_atomic" },
+	{ "renameat", NULL, "test: file_write_atomic" },
+	{ "renameat2", NULL, "test: file_write_atomic" },
+	{ "unlink", NULL, "test: file_write_atomic" },
+	{ "getrandom", NULL, "test: file_write_atomic's name" },
+	{ "clock_gettime", NULL, "test: file_write_atomic's name" },
+	{ "brk", NULL, "test: malloc" },
+	{ "mmap", NULL, "test: malloc" },
+	{ "munmap", NULL, "test: malloc" },
+	{ "futex", NULL, "test: OpenSSL's atexit cleanup takes locks" },
+	{ "exit_group", NULL, "test: exit" },
+};
+static struct sandbox_path replace_paths[1];
+
+static int
+scenario_replace(void)
+{
+	int fd;
+
+	EXPECT(open(fx.rpsecret, O_RDONLY | O_CLOEXEC) == -1 &&
+	    errno == EACCES);
+	EXPECT(file_write_atomic(fx.rpfile, "new", 3, 0644) == 0);
+	EXPECT(open(fx.rpfile, O_RDONLY | O_CLOEXEC) == -1 &&
+	    errno == EACCES);
+	EXPECT(open(fx.rp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) != -1);
+	/* ABI 3 handles truncation, which the rule does not grant */
+	if (fx.kernel_abi >= 3) {
+		fd = open(fx.rpsecret, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		EXPECT(fd == -1 && errno == EACCES);
+	}
+	return 0;
+}
+
+static void
+test_replace(void)
+{
+	struct sandbox_policy p = sample_policy();
+	char *text = NULL;
+	size_t len = 0;
+	json_t *j;
+	int st;
+
+	replace_paths[0] = (struct sandbox_path){ fx.rp, SANDBOX_REPLACE,
+	    "test: replaced, never read" };
+	p.paths = replace_paths;
+	p.npaths = SANDBOX_NITEMS(replace_paths);
+	p.syscalls = replace_syscalls;
+	p.nsyscalls = SANDBOX_NITEMS(replace_syscalls);
+	j = sandbox_policy_json(&p);
+	CHECK(j != NULL && strcmp(json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "landlock"), 0), "access")),
+	    "replace") == 0);
+	json_decref(j);
+	st = run_child(&p, -1, scenario_replace);
+	CHECKF(exited_ok(st), "Landlock replace rule (status %#x)", st);
+	CHECK(file_read(fx.rpfile, 64, &text, &len) == 0 && len == 3 &&
+	    memcmp(text, "new", 3) == 0);
+	free(text);
+	text = NULL;
+	CHECK(file_read(fx.rpsecret, 64, &text, &len) == 0 && len == 6 &&
+	    memcmp(text, "secret", 6) == 0);
+	free(text);
+}
+
 static void
 test_children(void)
 {
@@ -834,7 +913,17 @@ fixture_setup(void)
 	snprintf(fx.rw, sizeof(fx.rw), "%s/rw", fx.base);
 	snprintf(fx.rwfile, sizeof(fx.rwfile), "%s/state", fx.rw);
 	snprintf(fx.outside, sizeof(fx.outside), "%s/outside", fx.base);
+	snprintf(fx.rp, sizeof(fx.rp), "%s/rp", fx.base);
+	snprintf(fx.rpsecret, sizeof(fx.rpsecret), "%s/secret", fx.rp);
+	snprintf(fx.rpfile, sizeof(fx.rpfile), "%s/planet", fx.rp);
 	REQUIRE(mkdir(fx.ro, 0755) == 0 && mkdir(fx.rw, 0700) == 0);
+	/* all zt-vl2's, as identity.secret is zt-vl1's: DAC allows all */
+	REQUIRE(mkdir(fx.rp, 0700) == 0);
+	REQUIRE(write_file(fx.rpsecret, "secret", 0600) == 0);
+	REQUIRE(write_file(fx.rpfile, "old", 0644) == 0);
+	REQUIRE(chown(fx.rp, fx.users.vl2.uid, fx.users.zt) == 0 &&
+	    chown(fx.rpsecret, fx.users.vl2.uid, fx.users.zt) == 0 &&
+	    chown(fx.rpfile, fx.users.vl2.uid, fx.users.zt) == 0);
 	REQUIRE(write_file(fx.rofile, "hello", 0644) == 0);
 	REQUIRE(write_file(fx.outside, "outside", 0644) == 0);
 	/* DAC lets zt-vl2 write rw/ so any EACCES there is Landlock's */
@@ -847,6 +936,9 @@ fixture_teardown(void)
 	unlink(fx.rwfile);
 	unlink(fx.rofile);
 	unlink(fx.outside);
+	unlink(fx.rpsecret);
+	unlink(fx.rpfile);
+	rmdir(fx.rp);
 	rmdir(fx.rw);
 	rmdir(fx.ro);
 	rmdir(fx.base);
@@ -870,6 +962,7 @@ main(void)
 	test_check();
 	test_print_policy();
 	test_children();
+	test_replace();
 	fixture_teardown();
 	return test_main_end();
 }
