@@ -431,9 +431,22 @@ except Exception as e:
     print("0 100")
 PY
 }
+tap_drops() {	# tap_drops: frames member 2's TAP dropped (zt-vl2d slow)
+	ip -n "${p}2" -s link show dev "$dev2" | awk 'n == 1 { print $4; n = 2 }
+	    /TX:/ { n = 1 }'
+}
+
+sock_drops() {	# sock_drops PORT: drops at member 3's UDP socket on PORT
+	ip netns exec "${p}3" ss -uanm "sport = :$1" |
+	    sed -n 's/.*,d\([0-9]*\)).*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
+
 udp() {	# udp PATH: bisection on the offered rate
 	lo=0 hi=${UDP_MAX:-128000} best=0
 	n=0
+	td=$(tap_drops)
+	sd9=$(sock_drops 9993)
+	sdw=$(sock_drops 51820)
 	while [ "$n" -lt "$udp_steps" ]; do
 		mid=$(((lo + hi) / 2))
 		set -- $(udp_try "$path" "$mid")
@@ -448,6 +461,14 @@ udp() {	# udp PATH: bisection on the offered rate
 		n=$((n + 1))
 	done
 	echo "  $path $best packets/s (offered up to $lo)"
+	# where the losses of the search were: sender's TAP queue, the
+	# receiving tunnel's UDP socket (datagrams: zt fragments 1,400 B)
+	case $path in
+	zt) echo "    drops: member 2 TAP queue $(($(tap_drops) - td))," \
+	    "member 3 zt-vl1d socket $(($(sock_drops 9993) - sd9))" ;;
+	wg) echo "    drops: member 3 wireguard-go socket" \
+	    "$(($(sock_drops 51820) - sdw))" ;;
+	esac
 	record "udp_$path" "$best"
 }
 r=1

@@ -134,9 +134,9 @@ notify_listen_fd(void)
 
 #define NOTIFY_MAX_FDS	16
 
-/* a listening unix seqpacket socket bound to path (any path if NULL) */
+/* a listening unix socket of type, bound to path (any path if NULL) */
 static int
-notify_check_listener(int fd, const char *name, const char *path)
+notify_check_listener(int fd, const char *name, const char *path, int type)
 {
 	struct sockaddr_un sun;
 	socklen_t sl;
@@ -148,7 +148,7 @@ notify_check_listener(int fd, const char *name, const char *path)
 		goto bad;
 	sl = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == -1 ||
-	    v != SOCK_SEQPACKET)
+	    v != type)
 		goto bad;
 	sl = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &sl) == -1 ||
@@ -174,13 +174,21 @@ notify_check_listener(int fd, const char *name, const char *path)
 	return 0;
 bad:
 	log_warnx("inherited socket '%s' (fd %d) is not a listening unix "
-	    "seqpacket socket", name, fd);
+	    "%s socket", name, fd, type == SOCK_STREAM ? "stream" :
+	    "seqpacket");
 	return -1;
 }
 
 int
 notify_listen_fds_named(const char *const *names, const char *const *paths,
     int *fds, size_t n)
+{
+	return notify_listen_fds_typed(names, paths, NULL, fds, n);
+}
+
+int
+notify_listen_fds_typed(const char *const *names, const char *const *paths,
+    const int *types, int *fds, size_t n)
 {
 	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
 	const char *fdnames = getenv("LISTEN_FDNAMES");
@@ -226,7 +234,8 @@ notify_listen_fds_named(const char *const *names, const char *const *paths,
 			log_warnx("inherited socket '%s' passed twice", name);
 			goto fail;
 		}
-		if (notify_check_listener(fd, name, paths[k]) == -1)
+		if (notify_check_listener(fd, name, paths[k],
+		    types != NULL ? types[k] : SOCK_SEQPACKET) == -1)
 			goto fail;
 		fds[k] = fd;
 		kept++;

@@ -43,3 +43,10 @@ int	 notify_listen_fd(void);
  */
 int	 notify_listen_fds_named(const char *const *names,
 	    const char *const *paths, int *fds, size_t n);
+/*
+ * The same, with the socket type each name must have (SOCK_SEQPACKET or
+ * SOCK_STREAM, as ListenSequentialPacket= or ListenStream= made it);
+ * types NULL: all SOCK_SEQPACKET.
+ */
+int	 notify_listen_fds_typed(const char *const *names,
+	    const char *const *paths, const int *types, int *fds, size_t n);

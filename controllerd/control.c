@@ -140,14 +140,20 @@ ctrld_control_open(struct ctrld_ctx *ctx)
 	gid_t gid = (gid_t)-1;
 	int fd;
 
-	if (ctx->cfg.ctl_group != NULL &&
-	    (gr = getgrnam(ctx->cfg.ctl_group)) != NULL)
-		gid = gr->gr_gid;
-	snprintf(path, sizeof(path), "%s/zt-controllerd.sock",
-	    ctx->cfg.rundir);
-	if ((fd = ipc_socket_listen(path, 0660, gid)) == -1) {
-		log_warn("%s", path);
-		return -1;
+	if (ctx->ctl_fd != -1) {
+		/* made by the manager, owner and mode set by the .socket */
+		fd = ctx->ctl_fd;
+		ctx->ctl_fd = -1;
+	} else {
+		if (ctx->cfg.ctl_group != NULL &&
+		    (gr = getgrnam(ctx->cfg.ctl_group)) != NULL)
+			gid = gr->gr_gid;
+		snprintf(path, sizeof(path), "%s/zt-controllerd.sock",
+		    ctx->cfg.rundir);
+		if ((fd = ipc_socket_listen(path, 0660, gid)) == -1) {
+			log_warn("%s", path);
+			return -1;
+		}
 	}
 	ctx->listener = ipc_listener_new(ctx->ipc, fd, IPC_R(CTL), &cb, ctx);
 	return ctx->listener == NULL ? -1 : 0;

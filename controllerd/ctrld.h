@@ -36,6 +36,8 @@ struct ctrld_ctx {
 	struct event_base	*base;
 	struct ipc		*ipc;
 	struct ipc_listener	*listener;	/* zt-ctl */
+	/* listening sockets passed by the service manager, or -1 */
+	int			 ctl_fd, http_fd;
 	struct ipc_client	*vl1d;		/* config requests */
 	struct ctrl_store	*store;
 	struct ctrl_api		 api;

@@ -288,9 +288,19 @@ ctrl_http_listen_unix(struct ctrl_http *h, const char *path)
 	 * token.  zt-vl1d (user zt-vl1) connects here.
 	 */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0666) == -1 || listen(fd, 64) == -1 ||
-	    evhttp_accept_socket_with_handle(h->http, fd) == NULL) {
+	    chmod(path, 0666) == -1 || listen(fd, 64) == -1) {
 		log_warn("HTTP socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return ctrl_http_listen_fd(h, fd);
+}
+
+int
+ctrl_http_listen_fd(struct ctrl_http *h, int fd)
+{
+	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL) {
+		log_warnx("HTTP socket: cannot accept on fd %d", fd);
 		close(fd);
 		return -1;
 	}

@@ -29,6 +29,11 @@ uint16_t	 ctrl_http_port(const struct ctrl_http *);
  */
 int		 ctrl_http_listen_unix(struct ctrl_http *, const char *path);
 /*
+ * The same on a listening unix stream socket the service manager made
+ * (socket activation); the fd is closed on error.
+ */
+int		 ctrl_http_listen_fd(struct ctrl_http *, int fd);
+/*
  * zt-vl1d's authtoken.secret, accepted as an admin token named "node":
  * UIs speak to the node's port with the node's token, and zt-vl1d
  * passes their controller requests on.  0, or -1 if too long.

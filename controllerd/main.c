@@ -12,6 +12,7 @@
  * start and readable by all, so this process never needs a question to
  * zt-vl1d before it can answer /status.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -302,6 +303,41 @@ ctrld_watchdog_start(struct ctrld_ctx *ctx)
 		fatalx("watchdog timer");
 }
 
+/*
+ * Socket activation: under systemd the run directory is root's and this
+ * daemon runs as zt-ctrl from the start, so the manager binds its two
+ * sockets (zt-controllerd.socket: "control", zt-controllerd-http.socket:
+ * "http").  Each one passed must be a listening unix socket of the
+ * right type at the path this daemon would use; one not passed is bound
+ * here as before (started as root, or by hand).
+ */
+static void
+ctrld_activation(struct ctrld_ctx *ctx)
+{
+	static const char *const names[2] = { "control", "http" };
+	static const char *const files[2] = { "zt-controllerd.sock",
+	    "zt-controllerd-http.sock" };
+	static const int types[2] = { SOCK_SEQPACKET, SOCK_STREAM };
+	char buf[2][PATH_MAX];
+	const char *paths[2];
+	int fds[2], n;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (snprintf(buf[i], sizeof(buf[i]), "%s/%s", ctx->cfg.rundir,
+		    files[i]) >= (int)sizeof(buf[i]))
+			fatalx("run directory path too long");
+		paths[i] = buf[i];
+	}
+	if ((n = notify_listen_fds_typed(names, paths, types, fds, 2)) == -1)
+		fatalx("socket activation: the passed sockets are not "
+		    "usable");
+	ctx->ctl_fd = fds[0];
+	ctx->http_fd = fds[1];
+	if (n > 0)
+		log_info("socket activation: %d of 2 sockets passed", n);
+}
+
 static bool
 ctrld_online(void *arg)
 {
@@ -355,7 +391,12 @@ ctrld_setup(struct ctrld_ctx *ctx)
 	/* zt-vl1d's way in for UIs' requests to the node's port */
 	snprintf(path, sizeof(path), "%s/zt-controllerd-http.sock",
 	    ctx->cfg.rundir);
-	if (ctrl_http_listen_unix(ctx->http, path) == -1)
+	if (ctx->http_fd != -1) {
+		if (ctrl_http_listen_fd(ctx->http, ctx->http_fd) == -1)
+			fatalx("cannot serve HTTP on the passed socket %s",
+			    path);
+		ctx->http_fd = -1;
+	} else if (ctrl_http_listen_unix(ctx->http, path) == -1)
 		fatalx("cannot open the HTTP socket %s", path);
 	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, ctrld_signal, ctx);
 	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, ctrld_signal, ctx);
@@ -381,6 +422,9 @@ main(int argc, char **argv)
 	if (print)
 		return sandbox_print_policy(&ctrld_policy, stdout) == 0 ?
 		    0 : 1;
+	ctx.ctl_fd = ctx.http_fd = -1;
+	/* a passed socket that is not what it should be stops here */
+	ctrld_activation(&ctx);
 	ctrld_load_address(&ctx);
 	ctrld_open_store(&ctx);
 	ctrld_default_token(&ctx);

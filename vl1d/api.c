@@ -2,10 +2,12 @@
  * The node's local HTTP API (spec/service.md §6; issue 7 item 6): the
  * subset of ZeroTier One's routes that tools use, served by zt-vl1d with
  * libevent's evhttp on the primary port.  /status, /health, /config,
- * /peer and /moon are answered here; /network belongs to zt-vl2d (see
- * vl1d_api_network).  Every request needs a loopback source (or one in
- * settings.allowManagementFrom) and the token of authtoken.secret, which
- * is made on first start, mode 0640, group zt.  "settings": {"httpApi":
+ * /peer and /moon are answered here; /controller and
+ * /unstable/controller are passed on to zt-controllerd (api_forward);
+ * /network belongs to zt-vl2d (see api_network).  Every request needs a
+ * loopback source (or one in settings.allowManagementFrom) and the token
+ * of authtoken.secret (or --api-token), which is made on first start if
+ * missing, mode 0640, group zt.  "settings": {"httpApi":
  * false} in local.conf turns the API off.
  */
 #include <sys/queue.h>
@@ -407,11 +409,30 @@ api_route(struct vl1d_api *api, const struct api_req *q, struct api_resp *r)
 	r->empty = true;
 }
 
+static const char *
+api_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Error";
+	}
+}
+
 static void
 api_send(struct evhttp_request *req, const struct api_resp *r)
 {
 	struct evbuffer *b = evbuffer_new();
-	const char *reason;
 	char *text = NULL;
 
 	if (b == NULL) {
@@ -430,21 +451,7 @@ api_send(struct evhttp_request *req, const struct api_resp *r)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	switch (r->status) {
-	case 200: reason = "OK"; break;
-	case 400: reason = "Bad Request"; break;
-	case 401: reason = "Unauthorized"; break;
-	case 403: reason = "Forbidden"; break;
-	case 404: reason = "Not Found"; break;
-	case 405: reason = "Method Not Allowed"; break;
-	case 409: reason = "Conflict"; break;
-	case 413: reason = "Payload Too Large"; break;
-	case 502: reason = "Bad Gateway"; break;
-	case 503: reason = "Service Unavailable"; break;
-	case 504: reason = "Gateway Timeout"; break;
-	default: reason = "Error"; break;
-	}
-	evhttp_send_reply(req, r->status, reason, b);
+	evhttp_send_reply(req, r->status, api_reason(r->status), b);
 	evbuffer_free(b);
 }
 
@@ -608,7 +615,7 @@ api_fwd_answer(struct api_fwd *f)
 		    "Content-Type", ctype);
 	evhttp_add_header(evhttp_request_get_output_headers(f->req),
 	    "Cache-Control", "no-store");
-	evhttp_send_reply(f->req, code, code == 200 ? "OK" : "", b);
+	evhttp_send_reply(f->req, code, api_reason(code), b);
 	evbuffer_free(b);
 	api_fwd_free(f);
 }
@@ -682,6 +689,7 @@ api_forward(struct vl1d_api *api, struct evhttp_request *req,
 	struct evbuffer *out;
 	struct api_fwd *f;
 	size_t i;
+	bool busy;
 	int fd, rc;
 
 	if (q->len > API_FWD_BODY_MAX)
@@ -702,7 +710,11 @@ api_forward(struct vl1d_api *api, struct evhttp_request *req,
 		    strpbrk(v, "\r\n") != NULL)
 			return api_error(r, 400, "bad header");
 	if ((fd = api_fwd_connect(api)) == -1) {
+		busy = errno == EAGAIN;
 		log_drop(&api_fwd_failed, "connect: %s", strerror(errno));
+		/* a full listen queue: it is there, but behind */
+		if (busy)
+			return api_error(r, 503, "zt-controllerd is busy");
 		return api_error(r, 502, "zt-controllerd is not reachable");
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {

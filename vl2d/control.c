@@ -113,6 +113,12 @@ vl2d_net_json(const struct vl2d_net *n)
 		sw_counters_foreach(&n->sw.counters, vl2d_counter_json,
 		    counters);
 	json_object_set_new(o, "counters", counters);
+	/* service.md §7: the SSO keys only while authentication is due */
+	if (n->status == VL2_STATUS_AUTH_REQUIRED) {
+		json_object_set_new(o, "authenticationURL",
+		    json_string(n->auth_url));
+		json_object_set_new(o, "ssoEnabled", json_true());
+	}
 	return o;
 }
 

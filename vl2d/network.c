@@ -410,14 +410,54 @@ vl2d_net_identity(struct vl2d_ctx *ctx, const struct identity *id)
 	}
 }
 
+/*
+ * §3.9.1: the auth info dictionary after the nwid (u16 length, bytes).
+ * Version 0 names the URL ("aU"); version 1 (OIDC) needs a client that
+ * builds the URL from issuer, nonce and state, which zt-vl2d is not:
+ * the URL stays empty then, as with no dictionary at all.
+ */
+static void
+vl2d_net_auth_info(struct vl2d_net *n, const uint8_t *p, size_t len)
+{
+	struct dict d;
+	size_t dlen, ulen;
+	uint64_t ver;
+
+	n->auth_url[0] = '\0';
+	if (len <= 2)
+		return;
+	dlen = be16_get(p);
+	if (dlen > len - 2) {
+		log_drop(&pkt_drops, "network %016llx: auth info longer than "
+		    "its packet", (unsigned long long)n->nwid);
+		return;
+	}
+	dict_view(&d, p + 2, dlen, DICT_CAP_AUTH_INFO_V1);
+	ver = dict_get_u64(&d, "aV", 0);
+	if (ver != 0) {
+		log_info("network %016llx: authentication (version %llu) "
+		    "needs an OIDC client", (unsigned long long)n->nwid,
+		    (unsigned long long)ver);
+		return;
+	}
+	/* a longer URL is cut */
+	if (dict_get(&d, "aU", n->auth_url, sizeof(n->auth_url) - 1,
+	    &ulen) == -1)
+		return;
+	n->auth_url[ulen] = '\0';
+}
+
 /* ERROR in re NETWORK_CONFIG_REQUEST from the controller (§3.5) */
 static void
-vl2d_net_error(struct vl2d_net *n, uint64_t src, uint8_t code)
+vl2d_net_error(struct vl2d_net *n, uint64_t src, uint8_t code,
+    const uint8_t *rest, size_t rlen)
 {
 	enum vl2_status st;
 
 	if (src != vl2d_controller(n))
 		return;
+	if (code == VL2D_ERR_NETWORK_AUTH_REQUIRED)
+		vl2d_net_auth_info(n, rest, rlen);
 	switch (code) {
 	case VL2D_ERR_OBJ_NOT_FOUND:
 	case VL2D_ERR_UNSUPPORTED_OPERATION:
@@ -473,7 +513,8 @@ vl2d_net_packet(struct vl2d_ctx *ctx, uint64_t src, const uint8_t *pkt,
 		if (verb == VL2D_VERB_ERROR) {
 			if (inre == VL2D_VERB_NETWORK_CONFIG_REQUEST &&
 			    (n = vl2d_net_find(ctx, be64_get(p + 10))) != NULL)
-				vl2d_net_error(n, src, p[9]);
+				vl2d_net_error(n, src, p[9], p + 18,
+				    plen - 18);
 			else
 				vl2d_frame_error(ctx, src, p, plen);
 			return;

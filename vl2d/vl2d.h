@@ -33,6 +33,8 @@
 #define VL2D_PENDING_MAX	8
 /* §2.1: 1.14.1 retries a packet waiting for a WHOIS for 5 s */
 #define VL2D_PENDING_MS		5000
+/* the longest authentication URL kept (longer ones are cut) */
+#define VL2D_AUTH_URL_MAX	2048
 /* identities zt-vl2d keeps (controllers, senders of credentials) */
 #define VL2D_IDCACHE_MAX	64
 
@@ -115,6 +117,8 @@ struct vl2d_net {
 	uint64_t		 tx_frames, rx_frames;
 	uint64_t		 tx_dropped, rx_dropped;
 	uint64_t		 member_likes;	/* LIKE passes to members */
+	/* ERROR(AUTHENTICATION_REQUIRED)'s "aU" (auth info version 0) */
+	char			 auth_url[VL2D_AUTH_URL_MAX];
 };
 
 struct vl2d_config {

@@ -16,9 +16,10 @@ SPEC is JSON: {"scale": N, "daemons": [{"name", "argv", optional "user",
 "group", "groups", "ambient" (capability names), "netns", "private_network"
 (a network namespace with only lo, as PrivateNetwork=yes), "bind_tun" (a
 tun node bind-mounted over /dev/net/tun first), "sockets" ([{"name",
-"path", "group", "mode"}]), "notify" (Type=notify), "restart_sec",
+"path", "group", "mode", "type"}]), "notify" (Type=notify), "restart_sec",
 "watchdog_sec", "pre" (argv run as root before each start, like
-ExecStartPre=+), "env", "log"}]}.  Daemons start in order; a Type=notify
+ExecStartPre=+), "env", "log"}]}; a socket is seqpacket unless its
+"type" is "stream".  Daemons start in order; a Type=notify
 daemon must send READY=1 before the next one starts (After=).
 
 STATEDIR gets NAME.pid (the current main pid) and "events": one line per
@@ -69,7 +70,10 @@ class Daemon:
             os.unlink(path)
         except FileNotFoundError:
             pass
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # ListenSequentialPacket=, or ListenStream= with "type": "stream"
+        kind = socket.SOCK_STREAM if s.get("type") == "stream" else \
+            socket.SOCK_SEQPACKET
+        sock = socket.socket(socket.AF_UNIX, kind)
         sock.bind(path)
         os.chown(path, 0, grp.getgrnam(s.get("group", "root")).gr_gid)
         os.chmod(path, int(s.get("mode", "0660"), 8))

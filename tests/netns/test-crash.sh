@@ -107,16 +107,21 @@ SPEC
 	pids="$pids $!"
 }
 
-# the controller host: zt-controllerd started as root, dropping to
-# zt-ctrl itself: as User=zt-ctrl (its unit) it cannot bind its control
-# socket, the run directory is root's and the unit has no socket unit or
-# RuntimeDirectory= for it.  Its identity.public is copied in first as
-# the unit's ExecStartPre= does.
+# the controller host: zt-controllerd started as User=zt-ctrl, as its
+# unit does, with the sockets of zt-controllerd.socket and
+# zt-controllerd-http.socket passed (the run directory is root's).  Its
+# identity.public is copied in first as the unit's ExecStartPre= does.
 mkdir -p "$tmp/ctrl"
 chown zt-ctrl:zt-ctrl "$tmp/ctrl"
 chmod 700 "$tmp/ctrl"
 host 1 controller ",
  {\"name\": \"zt-controllerd\", \"netns\": \"${p}1\",
+  \"user\": \"zt-ctrl\",
+  \"sockets\": [{\"name\": \"control\",
+   \"path\": \"$tmp/run1/zt-controllerd.sock\", \"group\": \"zt\",
+   \"mode\": \"0660\"},
+   {\"name\": \"http\", \"path\": \"$tmp/run1/zt-controllerd-http.sock\",
+   \"mode\": \"0666\", \"type\": \"stream\"}],
   \"pre\": [\"install\", \"-m\", \"0644\", \"-o\", \"zt-ctrl\", \"-g\",
    \"zt-ctrl\", \"$tmp/home1/identity.public\", \"$tmp/ctrl/identity.public\"],
   \"argv\": [\"$ctrld\", \"-d\", \"$tmp/ctrl\", \"-R\", \"$tmp/run1\",

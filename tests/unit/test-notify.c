@@ -11,9 +11,9 @@
 #include "notify.h"
 #include "test.h"
 
-/* a listening seqpacket socket at path, placed at fd at */
+/* a listening socket of type at path, placed at fd at */
 static void
-listener_at(const char *path, int at)
+listener_type_at(const char *path, int at, int type)
 {
 	struct sockaddr_un sun;
 	int l;
@@ -22,13 +22,20 @@ listener_at(const char *path, int at)
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	unlink(path);
-	REQUIRE((l = socket(AF_UNIX, SOCK_SEQPACKET, 0)) != -1);
+	REQUIRE((l = socket(AF_UNIX, type, 0)) != -1);
 	REQUIRE(bind(l, (struct sockaddr *)&sun, sizeof(sun)) == 0);
 	REQUIRE(listen(l, 4) == 0);
 	if (l != at) {
 		REQUIRE(dup2(l, at) == at);
 		close(l);
 	}
+}
+
+/* a listening seqpacket socket at path, placed at fd at */
+static void
+listener_at(const char *path, int at)
+{
+	listener_type_at(path, at, SOCK_SEQPACKET);
 }
 
 static void
@@ -108,6 +115,40 @@ test_named(const char *dir)
 	unlink(pa);
 	unlink(pb);
 	unlink(pc);
+}
+
+/* sockets of two types (zt-controllerd: control seqpacket, http stream) */
+static void
+test_typed(const char *dir)
+{
+	static const char *const names[2] = { "control", "http" };
+	static const int types[2] = { SOCK_SEQPACKET, SOCK_STREAM };
+	char pa[64], pb[64];
+	const char *paths[2] = { pa, pb };
+	int fds[2];
+
+	snprintf(pa, sizeof(pa), "%s/ta", dir);
+	snprintf(pb, sizeof(pb), "%s/tb", dir);
+	listener_type_at(pb, 3, SOCK_STREAM);
+	listener_type_at(pa, 4, SOCK_SEQPACKET);
+	activate("2", "http:control");
+	CHECK(notify_listen_fds_typed(names, paths, types, fds, 2) == 2);
+	CHECK(fds[0] == 4 && fds[1] == 3);
+	close(3);
+	close(4);
+
+	/* a seqpacket socket named http, a stream one named control */
+	listener_type_at(pb, 3, SOCK_SEQPACKET);
+	listener_type_at(pa, 4, SOCK_SEQPACKET);
+	activate("2", "http:control");
+	CHECK(notify_listen_fds_typed(names, paths, types, fds, 2) == -1);
+	CHECK(fcntl(3, F_GETFD) == -1 && fcntl(4, F_GETFD) == -1);
+	listener_type_at(pa, 3, SOCK_STREAM);
+	activate("1", "control");
+	CHECK(notify_listen_fds_typed(names, paths, types, fds, 2) == -1);
+	CHECK(fds[0] == -1 && fcntl(3, F_GETFD) == -1);
+	unlink(pa);
+	unlink(pb);
 }
 
 int
@@ -195,6 +236,7 @@ main(void)
 		unlink(path);
 	}
 	test_named(dir);
+	test_typed(dir);
 	rmdir(dir);
 	return test_main_end();
 }

@@ -3,9 +3,22 @@
 # unit, and `systemd-analyze security` of every service against its
 # exposure ceiling (zt-vl2d 0.6, zt-controllerd 1.1, zt-vl1d 1.3,
 # zt-tapd 1.9).  Services are checked with ExecStart pointing at the
-# binary just built, since nothing is installed.
-# usage: test-systemd.sh UNIT-DIR BINARY...
+# binary just built, since nothing is installed.  UNIT-DIR is the build
+# directory's systemd/, where the units are generated; with -s and -r,
+# each ExecStart= must name SBINDIR/<daemon> and each socket must be in
+# RUNDIR, as `meson install` would install them.
+# usage: test-systemd.sh [-s SBINDIR] [-r RUNDIR] UNIT-DIR BINARY...
 set -u
+sbindir="" rundir=""
+while getopts s:r: o; do
+	case $o in
+	s) sbindir=$OPTARG ;;
+	r) rundir=$OPTARG ;;
+	*) echo "usage: test-systemd.sh [-s SBINDIR] [-r RUNDIR] UNIT-DIR" \
+	    "BINARY..." >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
 dir=$(cd "$1" && pwd)
 shift
 checks=0 failed=0
@@ -47,7 +60,15 @@ for f in "$tmp"/*.service; do
 		continue
 	fi
 	case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-	sed -i "s|^ExecStart=/usr/sbin/$name|ExecStart=$bin|" "$f"
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$f")
+	checks=$((checks + 1))
+	if [ "$(echo "$exe" | wc -l)" != 1 ] ||
+	    [ "$(basename "$exe")" != "$name" ]; then
+		fail "$name.service: ExecStart= is '$exe', not one $name"
+	elif [ -n "$sbindir" ] && [ "$exe" != "$sbindir/$name" ]; then
+		fail "$name.service: ExecStart=$exe, installed is $sbindir/$name"
+	fi
+	sed -i "s#^ExecStart=[^ ]*/$name\( \|\$\)#ExecStart=$bin\1#" "$f"
 	checks=$((checks + 1))
 	c=$(ceiling "$name")
 	[ "$c" != 0 ] || fail "$name: no exposure ceiling known"
@@ -55,6 +76,18 @@ for f in "$tmp"/*.service; do
 	    2>&1) || fail "$name: exposure over $c/10: $(echo "$out" | tail -1)"
 	echo "$out" | tail -1
 done
+if [ -n "$rundir" ]; then
+	for f in "$tmp"/*.socket; do
+		sed -n 's/^Listen[A-Za-z]*=//p' "$f" >"$tmp/listen"
+		checks=$((checks + 1))
+		[ -s "$tmp/listen" ] ||
+		    fail "$(basename "$f"): no Listen*= line"
+		while read -r l; do
+			[ "$(dirname "$l")" = "$rundir" ] ||
+			    fail "$(basename "$f"): $l is not in $rundir"
+		done <"$tmp/listen"
+	done
+fi
 checks=$((checks + 1))
 (cd "$tmp" && systemd-analyze verify --man=no ./*.service ./*.socket \
     ./*.target) || fail "systemd-analyze verify"

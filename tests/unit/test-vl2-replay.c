@@ -9,9 +9,10 @@
  * order), and bob's replies: his LIKE to alice once her credentials pass
  * the gate, and, when his TAP hands over the echo reply that 1.14.1's
  * bob sent, his credentials then the FRAME, both with 1.14.1's exact
- * payloads.  Then two things the flow does not show: a config chunk
- * flagged for fast propagation is forwarded to the other members, and
- * TAP reads stop while zt-vl1d's queue is over its high watermark.
+ * payloads.  Then what the flow does not show: a config chunk flagged
+ * for fast propagation is forwarded to the other members, TAP reads
+ * stop while zt-vl1d's queue is over its high watermark, and an
+ * ERROR(AUTHENTICATION_REQUIRED) brings its auth info URL.
  *
  * What link.c and main.c do for the daemon (the IPC to zt-vl1d and
  * zt-tapd, the clock) is done here by recording doubles: packets sent
@@ -562,6 +563,38 @@ main(void)
 	CHECK(event_pending(n->ev_tap, EV_READ, NULL) != 0);
 	CHECK(event_base_loop(ctx->base, EVLOOP_NONBLOCK) == 0);
 	CHECK(count_sent(k, alice, VL2D_VERB_FRAME) == 3);
+
+	/*
+	 * ERROR(AUTHENTICATION_REQUIRED) from the controller with a version
+	 * 0 auth info dictionary (§3.9.1): status and URL; a dictionary
+	 * length past the packet's end leaves the URL empty.
+	 */
+	{
+		static const char dict[] = "aV=0\naU=https://sso.example/a=b\n";
+		uint8_t e[VL2D_PKT_IDX_PAYLOAD + 18 + 2 + sizeof(dict)];
+		size_t elen = sizeof(e) - 1;
+
+		memset(e, 0, sizeof(e));
+		be64_put(e, 0x5555666677778888ULL);
+		be40_put(e + VL2D_PKT_IDX_DEST, bob);
+		be40_put(e + 13, ctrl);
+		e[VL2D_PKT_IDX_VERB] = VL2D_VERB_ERROR;
+		e[VL2D_PKT_IDX_PAYLOAD] = VL2D_VERB_NETWORK_CONFIG_REQUEST;
+		e[VL2D_PKT_IDX_PAYLOAD + 9] = VL2D_ERR_NETWORK_AUTH_REQUIRED;
+		be64_put(e + VL2D_PKT_IDX_PAYLOAD + 10, nwid);
+		be16_put(e + VL2D_PKT_IDX_PAYLOAD + 18, sizeof(dict) - 1);
+		memcpy(e + VL2D_PKT_IDX_PAYLOAD + 20, dict, sizeof(dict) - 1);
+		/* from another member: not the controller's word, ignored */
+		vl2d_net_packet(ctx, alice, e, elen);
+		CHECK(n->status != VL2_STATUS_AUTH_REQUIRED);
+		vl2d_net_packet(ctx, ctrl, e, elen);
+		CHECK(n->status == VL2_STATUS_AUTH_REQUIRED);
+		CHECK(strcmp(n->auth_url, "https://sso.example/a=b") == 0);
+		be16_put(e + VL2D_PKT_IDX_PAYLOAD + 18, sizeof(dict) + 40);
+		vl2d_net_packet(ctx, ctrl, e, elen);
+		CHECK(n->status == VL2_STATUS_AUTH_REQUIRED);
+		CHECK(n->auth_url[0] == '\0');
+	}
 
 	vl2d_net_leave(ctx, nwid);
 	close(sv[1]);
