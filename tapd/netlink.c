@@ -312,8 +312,14 @@ nl_link_set(struct nl *nl, int ifindex, uint64_t mac, unsigned int mtu,
 		mac_to_bytes(mac, m);
 		nl_attr(&w, IFLA_ADDRESS, m, sizeof(m));
 	}
-	if (mtu != 0)
+	if (mtu != 0) {
 		nl_attr_u32(&w, IFLA_MTU, mtu);
+		/*
+		 * zt-vl2d drains the TAP in bursts; the default queue of
+		 * 1,000 frames overflows under a UDP burst before it wakes
+		 */
+		nl_attr_u32(&w, IFLA_TXQLEN, TAPD_TXQLEN);
+	}
 	return nl_call(nl, &w, RTM_NEWLINK, 0, NULL, NULL);
 }
 

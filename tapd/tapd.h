@@ -18,6 +18,8 @@
 #include "sandbox.h"
 
 #define TAPD_MAX_DEVICES	64
+/* transmit queue of a TAP, in frames (the kernel default is 1,000) */
+#define TAPD_TXQLEN		5000
 /* spec/service.md §9: the multicast scan runs every 5 s */
 #define TAPD_MCAST_SCAN_MS	5000
 /* routes zt-tapd installs carry this protocol, so it finds its own */

@@ -140,6 +140,19 @@ refuse:
 	return -1;
 }
 
+static size_t
+mc_gcd(size_t a, size_t b)
+{
+	size_t t;
+
+	while (b != 0) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 unsigned int
 vl1_mcast_gather(struct vl1_mcast *t, uint64_t nwid, uint64_t mac,
     uint32_t adi, uint64_t requester, uint32_t limit, uint32_t rnd,
@@ -147,7 +160,7 @@ vl1_mcast_gather(struct vl1_mcast *t, uint64_t nwid, uint64_t mac,
 {
 	struct vl1_mc_group *g = vl1_mcast_find(t, nwid,
 	    mac & 0xffffffffffffULL, adi);
-	size_t i, k, countoff, room;
+	size_t i, k, step, countoff, room;
 	unsigned int count = 0;
 
 	if (limit > 0xffff)
@@ -158,8 +171,19 @@ vl1_mcast_gather(struct vl1_mcast *t, uint64_t nwid, uint64_t mac,
 	if (g == NULL || g->n == 0 || wbuf_failed(w))
 		return 0;
 	room = (w->cap - wbuf_len(w)) / 5;
-	for (k = 0; k < g->n && count < limit && count < room; k++) {
-		i = (rnd + k) % g->n;
+	/*
+	 * Members in a random order, as 1.14 answers: a random start and
+	 * a random step prime to the group size visit each member once.
+	 */
+	i = rnd % g->n;
+	step = 1;
+	if (g->n > 2) {
+		step = 1 + (rnd >> 16) % (g->n - 1);
+		while (mc_gcd(step, g->n) != 1)
+			step = step % (g->n - 1) + 1;
+	}
+	for (k = 0; k < g->n && count < limit && count < room; k++,
+	    i = (i + step) % g->n) {
 		if (g->m[i].addr == requester)
 			continue;
 		wbuf_put_u40(w, g->m[i].addr);

@@ -93,6 +93,7 @@ check "device named from the network id" test "$dev" = "$want"
 check "device exists" sh -c "ip -n $ns link show dev $dev >/dev/null"
 check "MAC set" sh -c "ip -n $ns link show dev $dev | grep -q $mac"
 check "MTU set" sh -c "ip -n $ns link show dev $dev | grep -q 'mtu 2800'"
+check "transmit queue lengthened" sh -c "ip -n $ns link show dev $dev | grep -q 'qlen 5000'"
 check "device is persistent" \
     sh -c "ip -n $ns -d link show dev $dev | grep -q 'persist on'"
 
