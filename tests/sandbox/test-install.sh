@@ -41,11 +41,17 @@ for d in zt-tapd zt-vl1d zt-vl2d zt-controllerd; do
 done
 check "bin/zt-ctl runs" "$ctl" --version
 
+# every unit of systemd/ is installed as the build generated it (with
+# the configured sbindir in ExecStart=)
 units=$ZT_SOURCE_ROOT/systemd
 for u in "$units"/*.service "$units"/*.socket "$units"/*.target; do
 	[ -e "$u" ] || continue
-	check "unit $(basename "$u") installed" \
-	    cmp -s "$u" "$prefix/lib/systemd/system/$(basename "$u")"
+	n=$(basename "$u")
+	check "unit $n installed" \
+	    cmp -s "$ZT_BUILD_ROOT/systemd/$n" "$prefix/lib/systemd/system/$n"
+	check "unit $n starts the installed binary" sh -c \
+	    "! grep '^ExecStart=' '$prefix/lib/systemd/system/$n' |
+	    grep -v '^ExecStart=${prefix#"$root"}/sbin/'"
 done
 check "sysusers.d/zt-privsep.conf" cmp -s \
     "$ZT_SOURCE_ROOT/systemd/zt-privsep.sysusers" \
