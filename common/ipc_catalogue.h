@@ -97,6 +97,13 @@ enum ipc_role {
 	/* batch of (u8 enum ipc_peer_event, u40 address); SELF is */	\
 	/* sent at connect */						\
 	X(VL2_PEER_EVENT, 24, IPC_R(VL1D), IPC_R(VL2D), 1024, 0, 0)	\
+	/* the node API's /network routes (spec/service.md §6.5): */	\
+	/* REQ is JSON text {"method": "GET"|"POST"|"DELETE", "nwid": */ \
+	/* string or null (the list), "body": the client's object}; */	\
+	/* REPLY: u16 HTTP status, then JSON text (empty: no body) */	\
+	X(VL2_API_REQ, 25, IPC_R(VL1D), IPC_R(VL2D), 32 * 1024, 0, 0)	\
+	X(VL2_API_REPLY, 26, IPC_R(VL2D), IPC_R(VL1D), 64 * 1024, 0,	\
+	    1024 * 1024)						\
 									\
 	/* controllerd <-> vl1d */					\
 	/* batch of (network id, member identity, request metadata) */	\

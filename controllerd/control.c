@@ -19,12 +19,31 @@
 /* the longest dearmored packet zt-vl1d forwards */
 #define CTRLD_PACKET_MAX	16384
 
-/* zt-ctl sandbox and status: about the process, not an API call */
+/*
+ * zt-ctl info -j (issue 4 item 8; controllerd/README.md).  Answered
+ * counts pushes too: a push is an answer nobody asked for.
+ */
+static json_t *
+ctrld_ctl_counters(struct ctrld_ctx *ctx)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "configRequests", (json_int_t)ctx->config_requests,
+	    "configAnswered", (json_int_t)ctx->config_answered,
+	    "configDenied", (json_int_t)ctx->config_denied,
+	    "configUnanswered", (json_int_t)ctx->config_unanswered,
+	    "configRateLimited", (json_int_t)ctx->config_rate_limited,
+	    "pushes", (json_int_t)ctx->pushes,
+	    "revocationsSent", (json_int_t)ctx->revocations_sent);
+}
+
+/* zt-ctl sandbox, status and info -j: about the process, no API call */
 static json_t *
 ctrld_ctl_sandbox(struct ctrld_ctx *ctx, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 
+	if (cmd != NULL && strcmp(cmd, "counters") == 0)
+		return ctrld_ctl_counters(ctx);
 	if (cmd == NULL || strcmp(cmd, "sandbox") != 0)
 		return NULL;
 	return json_pack("{s:s, s:s, s:[o], s:{s:b}}", "daemon",

@@ -75,6 +75,11 @@ struct ctrld_ctx {
 	uint64_t		 config_requests;
 	uint64_t		 config_answered;
 	uint64_t		 config_unanswered;
+	/* zt-ctl info -j: ERROR replies, spaced-out askers, unasked sends */
+	uint64_t		 config_denied;
+	uint64_t		 config_rate_limited;
+	uint64_t		 pushes;
+	uint64_t		 revocations_sent;
 };
 
 /* control.c: zt-ctl's socket and the link to zt-vl1d */

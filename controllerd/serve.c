@@ -47,6 +47,10 @@ ctrld_collect(json_t *m, void *arg)
 	}
 	if (json_is_true(json_object_get(m, "activeBridge")) && id != NULL &&
 	    strlen(id) == 10 && hex_parse_u64(id, 10, &addr) == 0) {
+		/* a member saved again after a walk is already listed */
+		for (i = 0; i < a->nb; i++)
+			if (a->bridges[i] == addr)
+				return 0;
 		if (a->nb == a->capb) {
 			a->capb = a->capb ? a->capb * 2 : 16;
 			if ((np = reallocarray(a->bridges, a->capb,
@@ -244,6 +248,7 @@ ctrld_dispatch(struct ctrld_ctx *ctx, struct issue_job *job)
 	case ISSUE_NOT_FOUND:
 	case ISSUE_ACCESS_DENIED:
 	case ISSUE_AUTH_REQUIRED:
+		ctx->config_denied++;
 		ctrld_send_error(ctx, job);
 		break;
 	default:
@@ -373,6 +378,7 @@ ctrld_push(struct ctrld_ctx *ctx, struct ctrld_member *m, int64_t now)
 	req.nwid = m->nwid;
 	req.meta = m->meta;
 	req.meta_len = m->meta_len;
+	ctx->pushes++;
 	if (ctrld_issue(ctx, &m->id, 0, &req, now) == -1)
 		log_drop(&serve_drops, "push to %010llx failed",
 		    (unsigned long long)m->id.address);
@@ -424,7 +430,9 @@ ctrld_revocation_signed(void *arg, struct issue_job *job, int status)
 				ctrld_send(ctx, ctx->online[i].id.address,
 				    verb, &w);
 	}
-	if (status != 0)
+	if (status == 0)
+		ctx->revocations_sent++;
+	else
 		log_drop(&serve_drops, "revocation of %010llx not signed",
 		    (unsigned long long)job->member);
 	issue_job_free(job);
@@ -476,8 +484,10 @@ ctrld_serve_request(struct ctrld_ctx *ctx, uint64_t src,
 		log_drop(&serve_drops, "for another controller's network");
 		goto fail;
 	}
-	if (!ctrld_rate_ok(ctx, src, now))
+	if (!ctrld_rate_ok(ctx, src, now)) {
+		ctx->config_rate_limited++;
 		goto fail;
+	}
 	/* replies quote the request's id as it was on the wire */
 	ctrld_remember(ctx, &id, &req, now);
 	if (ctrld_issue(ctx, &id, be64_get(pkt), &req, now) == -1) {

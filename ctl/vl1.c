@@ -3,11 +3,13 @@
  * questions for zt-vl1d, printed as zerotier-cli prints them
  * (spec/service.md §7.2).
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -26,6 +28,37 @@ ctl_print_json_reply(json_t *r)
 	return 0;
 }
 
+/*
+ * info -j: zt-vl1d's reply carries its own "counters"; each other daemon
+ * whose socket is there adds {"counters": {...}} under its name.
+ */
+static void
+ctl_info_counters(const struct ctl_opts *o, json_t *info)
+{
+	static const char *const daemons[] = {
+		"zt-vl2d", "zt-tapd", "zt-controllerd",
+	};
+	char path[PATH_MAX];
+	json_t *req, *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.sock", o->rundir,
+		    daemons[i]);
+		if (access(path, F_OK) == -1)
+			continue;
+		req = json_pack("{s:s}", "cmd", "counters");
+		if (ctl_call(o, daemons[i], req, &r) == 0) {
+			if (json_is_object(r) &&
+			    json_object_get(r, "error") == NULL)
+				json_object_set_new(info, daemons[i],
+				    json_pack("{s:O}", "counters", r));
+			json_decref(r);
+		}
+		json_decref(req);
+	}
+}
+
 int
 ctl_info(const struct ctl_opts *o, int argc, char **argv)
 {
@@ -39,9 +72,10 @@ ctl_info(const struct ctl_opts *o, int argc, char **argv)
 	json_decref(req);
 	if (rc != 0)
 		return rc;
-	if (o->json)
+	if (o->json) {
+		ctl_info_counters(o, r);
 		rc = ctl_print_json_reply(r);
-	else
+	} else
 		printf("200 info %s %s %s\n",
 		    json_string_value(json_object_get(r, "address")),
 		    json_string_value(json_object_get(r, "version")),

@@ -28,10 +28,12 @@
 #define TAPD_CTL_JSON_MAX	(64 * 1024)
 
 static int
-tapd_reply(struct ipc_conn *c, uint32_t id, int err, const char *why)
+tapd_reply(struct tapd_ctx *ctx, struct ipc_conn *c, uint32_t id, int err,
+    const char *why)
 {
 	if (err == 0)
 		return ipc_send_error(c, id, 0, "");
+	ctx->failed++;
 	return ipc_send_error(c, id, (uint32_t)err, why != NULL &&
 	    *why != '\0' ? why : strerror(err));
 }
@@ -49,10 +51,11 @@ tapd_on_open(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 
 	if (tapd_open_req_get(&m->body, &r) == -1)
 		return -1;
+	ctx->requests++;
 	if ((err = tapd_dev_open(ctx, &r, &d, &fd)) != 0) {
 		log_warnx("open for network %016llx failed: %s",
 		    (unsigned long long)r.nwid, strerror(err));
-		return tapd_reply(c, m->id, err, err == EBUSY ?
+		return tapd_reply(ctx, c, m->id, err, err == EBUSY ?
 		    "device attached to another fd" : NULL);
 	}
 	memset(&rep, 0, sizeof(rep));
@@ -60,6 +63,7 @@ tapd_on_open(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	snprintf(rep.ifname, sizeof(rep.ifname), "%s", d->name);
 	rep.ifindex = (uint32_t)d->ifindex;
 	rep.offloads = ctx->offloads;
+	ctx->opens++;
 	wbuf_init(&w, buf, sizeof(buf));
 	tapd_open_reply_put(&w, &rep);
 	rc = wbuf_failed(&w) ? -1 : ipc_send_fds(c, IPC_MSG_TAP_OPEN_REPLY,
@@ -83,15 +87,16 @@ tapd_on_addrs(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 
 	if (tapd_addrs_req_get(&m->body, &r) == -1)
 		return -1;
+	ctx->requests++;
 	if ((err = tapd_dev_check(ctx, &r.dev, &d)) != 0)
-		return tapd_reply(c, m->id, err, "not a device of zt-tapd's");
+		return tapd_reply(ctx, c, m->id, err, "not a device of zt-tapd's");
 	d->addrs = r;
 	d->have_addrs = true;
 	err = tapd_dev_addrs(ctx, d, &refused, why, sizeof(why));
 	if (err == 0 && refused > 0)
 		err = EPERM;
 	tapd_mcast_report_all(ctx, false);
-	return tapd_reply(c, m->id, err, why);
+	return tapd_reply(ctx, c, m->id, err, why);
 }
 
 static int
@@ -106,14 +111,15 @@ tapd_on_routes(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 
 	if (tapd_routes_req_get(&m->body, &r) == -1)
 		return -1;
+	ctx->requests++;
 	if ((err = tapd_dev_check(ctx, &r.dev, &d)) != 0)
-		return tapd_reply(c, m->id, err, "not a device of zt-tapd's");
+		return tapd_reply(ctx, c, m->id, err, "not a device of zt-tapd's");
 	d->routes = r;
 	d->have_routes = true;
 	err = tapd_dev_routes(ctx, d, &refused, why, sizeof(why));
 	if (err == 0 && refused > 0)
 		err = EPERM;
-	return tapd_reply(c, m->id, err, why);
+	return tapd_reply(ctx, c, m->id, err, why);
 }
 
 static int
@@ -126,9 +132,10 @@ tapd_on_link(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 
 	if (tapd_link_req_get(&m->body, &r) == -1)
 		return -1;
+	ctx->requests++;
 	if ((err = tapd_dev_check(ctx, &r.dev, &d)) != 0)
-		return tapd_reply(c, m->id, err, "not a device of zt-tapd's");
-	return tapd_reply(c, m->id, tapd_dev_link(ctx, d, &r), NULL);
+		return tapd_reply(ctx, c, m->id, err, "not a device of zt-tapd's");
+	return tapd_reply(ctx, c, m->id, tapd_dev_link(ctx, d, &r), NULL);
 }
 
 static int
@@ -141,9 +148,10 @@ tapd_on_close(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 
 	if (tapd_dev_ref_get(&m->body, &r) == -1)
 		return -1;
+	ctx->requests++;
 	if ((err = tapd_dev_check(ctx, &r, &d)) != 0)
-		return tapd_reply(c, m->id, err, "not a device of zt-tapd's");
-	return tapd_reply(c, m->id, tapd_dev_close(ctx, d), NULL);
+		return tapd_reply(ctx, c, m->id, err, "not a device of zt-tapd's");
+	return tapd_reply(ctx, c, m->id, tapd_dev_close(ctx, d), NULL);
 }
 
 static void
@@ -241,6 +249,7 @@ tapd_ctl_set(struct tapd_ctx *ctx, struct ipc_conn *c, json_t *req)
 	uint64_t nwid;
 
 	if (ipc_conn_uid(c) == ctx->vl2_uid) {
+		ctx->settings_refused++;
 		log_warnx("settings change from zt-vl2d's uid refused");
 		return tapd_ctl_error("zt-vl2d may not change settings");
 	}
@@ -252,6 +261,7 @@ tapd_ctl_set(struct tapd_ctx *ctx, struct ipc_conn *c, json_t *req)
 	s = n->s;
 	if (tapd_settings_set(&s, name, value) == -1)
 		return tapd_ctl_error("unknown setting or bad value");
+	ctx->settings_changed++;
 	n->s = s;
 	log_info("network %016llx: %s=%s (uid %u)", (unsigned long long)nwid,
 	    name, value, (unsigned int)ipc_conn_uid(c));
@@ -298,6 +308,24 @@ tapd_ctl_list(struct tapd_ctx *ctx)
 	return arr;
 }
 
+/* zt-ctl info -j (issue 4 item 8; tapd/README.md) */
+static json_t *
+tapd_ctl_counters(struct tapd_ctx *ctx)
+{
+	size_t i, devs = 0;
+
+	for (i = 0; i < TAPD_MAX_DEVICES; i++)
+		devs += ctx->devs[i].used;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "requests", (json_int_t)ctx->requests,
+	    "requestsFailed", (json_int_t)ctx->failed,
+	    "refused", (json_int_t)ctx->refused,
+	    "tapsOpened", (json_int_t)ctx->opens,
+	    "taps", (json_int_t)devs,
+	    "settingsChanged", (json_int_t)ctx->settings_changed,
+	    "settingsRefused", (json_int_t)ctx->settings_refused);
+}
+
 static int
 tapd_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
@@ -323,6 +351,8 @@ tapd_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = tapd_ctl_get(ctx, req);
 	else if (strcmp(cmd, "tap-list") == 0)
 		reply = tapd_ctl_list(ctx);
+	else if (strcmp(cmd, "counters") == 0)	/* zt-ctl info -j */
+		reply = tapd_ctl_counters(ctx);
 	else if (strcmp(cmd, "sandbox") == 0)	/* zt-ctl sandbox */
 		reply = json_pack("{s:s, s:s, s:[o], s:{s:b}}", "daemon",
 		    "zt-tapd", "version", ZT_VERSION, "processes",

@@ -132,6 +132,9 @@ struct tapd_ctx {
 	struct tapd_dev		 devs[TAPD_MAX_DEVICES];
 	struct tapd_net		 nets[TAPD_MAX_DEVICES];
 	uint64_t		 refused;
+	/* zt-ctl info -j: zt-vl2d's requests, those answered with an error */
+	uint64_t		 requests, failed, opens;
+	uint64_t		 settings_changed, settings_refused;
 };
 
 /* state.c: the device record and settings (statedir/state.json) */

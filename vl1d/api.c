@@ -48,6 +48,9 @@
 #define API_FWD_REPLY_MAX	(8 * 1024 * 1024) /* member lists are long */
 #define API_FWD_TIMEOUT_S	10
 #define API_FWD_BODY_MAX	(1024 * 1024)	/* zt-controllerd's cap */
+#define API_NET_MAX		32	/* requests at zt-vl2d at once */
+#define API_NET_TIMEOUT_S	5	/* zt-vl2d answers from memory */
+#define API_NET_REQ_MAX		(32 * 1024)	/* VL2_API_REQ's cap */
 
 struct vl1d_api {
 	struct vl1d_ctx		*ctx;
@@ -57,6 +60,17 @@ struct vl1d_api {
 	json_t			*localconf;	/* the file as read, or {} */
 	LIST_HEAD(, api_fwd)	 fwds;		/* requests at zt-controllerd */
 	unsigned int		 nfwds;
+	LIST_HEAD(, api_net)	 nets;		/* requests at zt-vl2d */
+	unsigned int		 nnets;
+};
+
+/* a /network request at zt-vl2d, matched to its answer by IPC id */
+struct api_net {
+	LIST_ENTRY(api_net)	 entry;
+	struct vl1d_api		*api;
+	struct evhttp_request	*req;		/* the client's */
+	struct event		*timer;
+	uint32_t		 id;
 };
 
 /*
@@ -90,6 +104,8 @@ static struct log_drops api_foreign =
     LOG_DROPS_INIT("HTTP request from a non-management address");
 static struct log_drops api_fwd_failed =
     LOG_DROPS_INIT("controller request not answered by zt-controllerd");
+static struct log_drops api_net_failed =
+    LOG_DROPS_INIT("network request not answered by zt-vl2d");
 
 /* spec/service.md §6.1: errors carry their status and a description */
 static void
@@ -345,27 +361,176 @@ api_moon(struct vl1d_api *api, const struct api_req *q, const char *arg,
 	}
 }
 
-/*
- * /network and /network/<nwid> are zt-vl2d's (it holds the networks and
- * their settings).  The hook for the lead: once the catalogue has a
- * CTL-style JSON request zt-vl1d may send to zt-vl2d, forward {method,
- * path, body} over ctx->vl2d here, keep the evhttp request pending and
- * answer it from the reply handler.  Until then the route says plainly
- * that it is not served.
- */
+static const char	*api_reason(int);
+static void		 api_send(struct evhttp_request *,
+			    const struct api_resp *);
+
 static void
-api_network(struct vl1d_api *api, const struct api_req *q,
-    struct api_resp *r)
+api_net_free(struct api_net *n)
 {
-	if (api->ctx->vl2d == NULL)
-		return api_error(r, 503, "zt-vl2d is not connected: networks "
-		    "are not available");
-	api_error(r, 503, "network requests are not forwarded to zt-vl2d "
-	    "yet: use zt-ctl");
+	LIST_REMOVE(n, entry);
+	n->api->nnets--;
+	if (n->timer != NULL)
+		event_free(n->timer);
+	free(n);
 }
 
 static void
-api_route(struct vl1d_api *api, const struct api_req *q, struct api_resp *r)
+api_net_fail(struct api_net *n, int status, const char *what)
+{
+	struct api_resp r;
+
+	memset(&r, 0, sizeof(r));
+	api_error(&r, status, what);
+	log_drop(&api_net_failed, "%d %s", status, what);
+	api_send(n->req, &r);
+	json_decref(r.json);
+	api_net_free(n);
+}
+
+static void
+api_net_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	api_net_fail(arg, 504, "zt-vl2d did not answer in time");
+}
+
+/*
+ * /network and /network/<nwid> are zt-vl2d's: it holds the networks and
+ * answers with the handlers zt-ctl's join, leave and listnetworks use.
+ * The request goes over the IPC link as {method, nwid, body} and the
+ * evhttp request stays pending until VL2_API_REPLY with the same id
+ * comes back (vl1d_api_net_reply), the timer fires or the link drops.
+ */
+static void
+api_network(struct vl1d_api *api, struct evhttp_request *req,
+    const struct api_req *q, struct api_resp *r)
+{
+	struct timeval tv = { API_NET_TIMEOUT_S, 0 };
+	const char *method, *nwid = NULL;
+	struct api_net *n;
+	json_error_t je;
+	json_t *body, *o;
+	char *text;
+	int rc;
+
+	if (q->path[8] == '/') {
+		nwid = q->path + 9;
+		if (*nwid == '\0' || strchr(nwid, '/') != NULL) {
+			r->status = 404;
+			r->empty = true;
+			return;
+		}
+	}
+	switch (q->method) {
+	case EVHTTP_REQ_GET: method = "GET"; break;
+	case EVHTTP_REQ_POST:
+	case EVHTTP_REQ_PUT: method = "POST"; break;
+	case EVHTTP_REQ_DELETE: method = "DELETE"; break;
+	default: return api_error(r, 405, "GET, POST or DELETE");
+	}
+	if (nwid == NULL && q->method != EVHTTP_REQ_GET)
+		return api_error(r, 405, "GET only");
+	if (api->ctx->vl2d == NULL)
+		return api_error(r, 503, "zt-vl2d is not connected: networks "
+		    "are not available");
+	if (api->nnets >= API_NET_MAX)
+		return api_error(r, 503, "too many network requests at once");
+	/* ZeroTier One takes an empty body as no settings */
+	if (q->len == 0)
+		body = json_object();
+	else if ((body = json_loadb((const char *)q->body, q->len,
+	    JSON_REJECT_DUPLICATES, &je)) == NULL || !json_is_object(body)) {
+		json_decref(body);
+		return api_error(r, 400, "the body is not a JSON object");
+	}
+	o = json_pack("{s:s, s:s?, s:o}", "method", method, "nwid", nwid,
+	    "body", body);
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT)) == NULL) {
+		json_decref(o);
+		return api_error(r, 500, "out of memory");
+	}
+	json_decref(o);
+	if (strlen(text) > API_NET_REQ_MAX) {
+		free(text);
+		return api_error(r, 413, "body too large");
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		free(text);
+		return api_error(r, 500, "out of memory");
+	}
+	n->api = api;
+	n->req = req;
+	n->id = ipc_conn_next_id(api->ctx->vl2d);
+	LIST_INSERT_HEAD(&api->nets, n, entry);
+	api->nnets++;
+	if ((n->timer = evtimer_new(api->ctx->base, api_net_timeout, n)) ==
+	    NULL || evtimer_add(n->timer, &tv) == -1) {
+		free(text);
+		api_net_free(n);
+		return api_error(r, 500, "cannot start a timer");
+	}
+	rc = ipc_send(api->ctx->vl2d, IPC_MSG_VL2_API_REQ, n->id, text,
+	    strlen(text));
+	free(text);
+	if (rc == -1) {
+		api_net_free(n);
+		log_drop(&api_net_failed, "cannot queue to zt-vl2d");
+		return api_error(r, 503, "zt-vl2d is busy");
+	}
+	r->status = 0;		/* pending: vl1d_api_net_reply answers */
+}
+
+void
+vl1d_api_net_reply(struct vl1d_ctx *ctx, uint32_t id, int status,
+    const uint8_t *text, size_t len)
+{
+	struct vl1d_api *api = ctx->api;
+	struct evbuffer *b;
+	struct api_net *n;
+
+	if (api == NULL)
+		return;
+	LIST_FOREACH(n, &api->nets, entry)
+		if (n->id == id)
+			break;
+	if (n == NULL) {
+		/* timed out already: the client has had its 504 */
+		log_drop(&api_net_failed, "late answer %u", (unsigned int)id);
+		return;
+	}
+	if (status < 200 || status > 599)
+		return api_net_fail(n, 502, "zt-vl2d's answer has no status");
+	if ((b = evbuffer_new()) == NULL)
+		return api_net_fail(n, 500, "out of memory");
+	if (len > 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(n->req),
+		    "Content-Type", "application/json");
+		evbuffer_add(b, text, len);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(n->req),
+	    "Cache-Control", "no-store");
+	evhttp_send_reply(n->req, status, api_reason(status), b);
+	evbuffer_free(b);
+	api_net_free(n);
+}
+
+/* the link to zt-vl2d is gone: what it had will not be answered */
+void
+vl1d_api_net_down(struct vl1d_ctx *ctx)
+{
+	struct api_net *n;
+
+	if (ctx->api == NULL)
+		return;
+	while ((n = LIST_FIRST(&ctx->api->nets)) != NULL)
+		api_net_fail(n, 503, "zt-vl2d disconnected");
+}
+
+static void
+api_route(struct vl1d_api *api, struct evhttp_request *req,
+    const struct api_req *q, struct api_resp *r)
 {
 	static const struct {
 		const char	*name;
@@ -389,7 +554,7 @@ api_route(struct vl1d_api *api, const struct api_req *q, struct api_resp *r)
 		return api_ok(r, json_deep_copy(api->localconf));
 	}
 	if (strcmp(p, "/network") == 0 || strncmp(p, "/network/", 9) == 0)
-		return api_network(api, q, r);
+		return api_network(api, req, q, r);
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		n = strlen(sub[i].name);
 		if (p[0] != '/' || strncmp(p + 1, sub[i].name, n) != 0)
@@ -816,7 +981,9 @@ api_request(struct evhttp_request *req, void *arg)
 		api_error(&r, 500, "out of memory");
 		goto send;
 	}
-	api_route(api, &q, &r);
+	api_route(api, req, &q, &r);
+	if (r.status == 0)		/* pending at zt-vl2d */
+		return;
 	if (r.status == 200 && r.json == NULL)
 		api_error(&r, 500, "out of memory");
 	/* orbit may have queued HELLOs to a seed */
@@ -951,6 +1118,7 @@ vl1d_api_open(struct vl1d_ctx *ctx)
 		return -1;
 	api->ctx = ctx;
 	LIST_INIT(&api->fwds);
+	LIST_INIT(&api->nets);
 	if (ctx->cfg.api_token != NULL)
 		snprintf(path, sizeof(path), "%s", ctx->cfg.api_token);
 	else
@@ -993,6 +1161,7 @@ void
 vl1d_api_free(struct vl1d_api *api)
 {
 	struct api_fwd *f;
+	struct api_net *n;
 	struct api_resp r;
 
 	if (api == NULL)
@@ -1004,6 +1173,13 @@ vl1d_api_free(struct vl1d_api *api)
 		api_send(f->req, &r);
 		json_decref(r.json);
 		api_fwd_free(f);
+	}
+	while ((n = LIST_FIRST(&api->nets)) != NULL) {
+		memset(&r, 0, sizeof(r));
+		api_error(&r, 503, "zt-vl1d is stopping");
+		api_send(n->req, &r);
+		json_decref(r.json);
+		api_net_free(n);
 	}
 	if (api->http != NULL)
 		evhttp_free(api->http);

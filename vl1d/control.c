@@ -238,8 +238,11 @@ vl1d_ctl_counters(struct vl1d_ctx *ctx)
 
 	reasm_get_stats(ctx->node->reasm, &rs);
 	vl1_peers_foreach(&ctx->node->peers, vl1d_peer_json, &pl);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, "
+	/* zt_data{protocol="udp",direction=...} of ZeroTier One's metrics */
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:i}",
+	    "zt_data_udp_rx", (json_int_t)st->rx_bytes,
+	    "zt_data_udp_tx", (json_int_t)st->tx_bytes,
 	    "packetsIn", (json_int_t)st->rx_packets,
 	    "packetsOut", (json_int_t)st->tx_packets,
 	    "datagramsIn", (json_int_t)st->rx_datagrams,
@@ -527,8 +530,11 @@ vl1d_conn_up(struct ipc_conn *c, void *arg)
 
 	switch (ipc_conn_role(c)) {
 	case IPC_ROLE_VL2D:
-		if (ctx->vl2d != NULL)
+		if (ctx->vl2d != NULL) {
 			ipc_conn_close(ctx->vl2d);
+			/* ids of the new link are not the old one's */
+			vl1d_api_net_down(ctx);
+		}
 		ctx->vl2d = c;
 		log_info("zt-vl2d connected");
 		/* the data path: many frames per syscall, drained per wake-up */
@@ -560,16 +566,36 @@ vl1d_conn_down(struct ipc_conn *c, enum ipc_err e, void *arg)
 	if (c == ctx->vl2d) {
 		ctx->vl2d = NULL;
 		log_info("zt-vl2d disconnected: %s", ipc_err_str(e));
+		vl1d_api_net_down(ctx);
 	} else if (c == ctx->ctrld) {
 		ctx->ctrld = NULL;
 		log_info("zt-controllerd disconnected: %s", ipc_err_str(e));
 	}
 }
 
+/* zt-vl2d's answer to a /network request of the HTTP API */
+static int
+vl1d_on_api_reply(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	const uint8_t *p;
+	uint16_t status;
+	size_t len;
+
+	(void)c;
+	if (rbuf_get_u16(&m->body, &status) == -1)
+		return -1;
+	len = rbuf_remaining(&m->body);
+	if (rbuf_get_ptr(&m->body, len, &p) == -1)
+		return -1;
+	vl1d_api_net_reply(arg, m->id, status, p, len);
+	return 0;
+}
+
 static const struct ipc_handler vl1d_handlers[] = {
 	{ IPC_MSG_VL2_SEND, vl1d_on_vl2_send },
 	{ IPC_MSG_CTRL_SEND, vl1d_on_ctrl_send },
 	{ IPC_MSG_VL2_WHOIS_REQ, vl1d_on_whois },
+	{ IPC_MSG_VL2_API_REPLY, vl1d_on_api_reply },
 	{ IPC_MSG_CTL_REQUEST, vl1d_on_ctl },
 	{ 0, NULL },
 };

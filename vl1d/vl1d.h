@@ -169,6 +169,10 @@ int	 vl1d_deorbit(struct vl1d_ctx *, uint64_t id);
 struct vl1d_api;
 int	 vl1d_api_open(struct vl1d_ctx *);
 void	 vl1d_api_free(struct vl1d_api *);
+/* control.c hands over zt-vl2d's VL2_API_REPLY and the link's end */
+void	 vl1d_api_net_reply(struct vl1d_ctx *, uint32_t id, int status,
+	    const uint8_t *, size_t);
+void	 vl1d_api_net_down(struct vl1d_ctx *);
 
 /* keyholder.c */
 __attribute__((noreturn))

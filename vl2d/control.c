@@ -92,7 +92,7 @@ vl2d_net_json(const struct vl2d_net *n)
 	    "type", vl2_type_name(nc),
 	    "mtu", nc != NULL ? (int)nc->mtu : NETCONF_MTU_DEFAULT,
 	    "dhcp", 0,
-	    "bridge", 0,
+	    "bridge", n->sw.self_bridge ? 1 : 0,
 	    "broadcastEnabled", nc != NULL &&
 	    (nc->flags & NETCONF_F_ENABLE_BROADCAST) != 0,
 	    "portError", -n->port_error,
@@ -159,6 +159,87 @@ vl2d_ctl_list(struct vl2d_ctx *ctx)
 		if (ctx->nets[i].used)
 			json_array_append_new(arr, vl2d_net_json(&ctx->nets[i]));
 	return arr;
+}
+
+/* sum one switch counter into the daemon's totals */
+static void
+vl2d_counter_add(void *arg, const char *name, uint64_t v)
+{
+	json_t *o = arg;
+
+	json_object_set_new(o, name, json_integer(
+	    json_integer_value(json_object_get(o, name)) + (json_int_t)v));
+}
+
+/*
+ * zt-ctl info -j (issue 4 item 8): the daemon's counters summed over
+ * its networks.  ZeroTier One's metric names where it has the metric,
+ * labels flattened into the key (vl2d/README.md).
+ */
+static json_t *
+vl2d_ctl_counters(struct vl2d_ctx *ctx)
+{
+	json_t *status = json_object(), *sw = json_object();
+	uint64_t rx = 0, tx = 0, rxd = 0, txd = 0, likes = 0;
+	uint64_t acc = 0, rej = 0, gate = 0, pushes = 0;
+	size_t i, joined = 0, groups = 0, remote = 0;
+	const struct mship_counters *c;
+	struct mship_stats ms;
+	struct vl2d_net *n;
+	const char *st;
+
+	for (i = 0; i < VL2D_MAX_NETWORKS; i++) {
+		n = &ctx->nets[i];
+		if (!n->used)
+			continue;
+		joined++;
+		st = vl2_status_name(n->status);
+		json_object_set_new(status, st, json_integer(
+		    json_integer_value(json_object_get(status, st)) + 1));
+		rx += n->rx_frames;
+		tx += n->tx_frames;
+		rxd += n->rx_dropped;
+		txd += n->tx_dropped;
+		likes += n->member_likes;
+		if (n->sw_ready)
+			sw_counters_foreach(&n->sw.counters,
+			    vl2d_counter_add, sw);
+		if (n->mcn != NULL) {
+			groups += n->mcn->nlocal;
+			remote += n->mcn->ngroups;
+		}
+		if (n->ms == NULL)
+			continue;
+		mship_stats(n->ms, &ms);
+		c = &ms.c;
+		acc += c->accepted_new + c->accepted_redundant;
+		rej += c->rejected_signer + c->rejected_signature +
+		    c->rejected_old + c->rejected_revoked + c->rejected_type +
+		    c->rejected_network + c->rejected_holder +
+		    c->rx_malformed + c->rx_rate_limited;
+		gate += c->gate_no_config + c->gate_no_com + c->gate_revoked +
+		    c->gate_disagree + c->gate_need_identity;
+		pushes += c->pushes;
+	}
+	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:o, "
+	    "s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I}",
+	    "zt_num_networks", (json_int_t)joined,
+	    "networksByStatus", status,
+	    "zt_network_packets_rx", (json_int_t)rx,
+	    "zt_network_packets_tx", (json_int_t)tx,
+	    "framesDroppedRx", (json_int_t)rxd,
+	    "framesDroppedTx", (json_int_t)txd,
+	    "switch", sw,
+	    "credentials",
+	    "accepted", (json_int_t)acc,
+	    "rejected", (json_int_t)rej,
+	    "gateRefused", (json_int_t)gate,
+	    "pushes", (json_int_t)pushes,
+	    "zt_network_multicast_groups_subscribed", (json_int_t)groups,
+	    "multicastGroupsKnown", (json_int_t)remote,
+	    "multicastMemberLikes", (json_int_t)likes,
+	    "packetsMalformed", (json_int_t)ctx->dropped,
+	    "packetsNoVl1d", (json_int_t)ctx->out_dropped);
 }
 
 static json_t *
@@ -286,6 +367,8 @@ vl2d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		reply = vl2d_ctl_set(ctx, req);
 	else if (strcmp(cmd, "rules-test") == 0)
 		reply = vl2d_ctl_rules_test(ctx, req);
+	else if (strcmp(cmd, "counters") == 0)	/* zt-ctl info -j */
+		reply = vl2d_ctl_counters(ctx);
 	else if (strcmp(cmd, "sandbox") == 0)	/* zt-ctl sandbox */
 		reply = json_pack("{s:s, s:s, s:[o], s:{s:b, s:b}}",
 		    "daemon", "zt-vl2d", "version", ZT_VERSION, "processes",
@@ -306,6 +389,120 @@ vl2d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	free(text);
 	json_decref(reply);
 	return rc == -1 ? -1 : 0;
+}
+
+/* ZeroTier One's error object: status and what went wrong */
+static json_t *
+vl2d_api_error(int status, const char *what)
+{
+	return json_pack("{s:i, s:s}", "error", status, "description",
+	    what);
+}
+
+/*
+ * The node API's /network routes as zt-vl1d passes them on (spec/
+ * service.md §6.5): GET lists or shows, POST joins, DELETE leaves, with
+ * the handlers of zt-ctl.  *status is the HTTP status; NULL with 404:
+ * no body, as ZeroTier One answers for a network it has not joined.
+ */
+static json_t *
+vl2d_api_route(struct vl2d_ctx *ctx, json_t *req, int *status)
+{
+	static const char *const tapd_keys[] = { "allowManaged",
+	    "allowGlobal", "allowDefault", "allowDNS" };
+	const char *method, *hex = NULL;
+	struct vl2d_net *n;
+	json_t *body = NULL, *id = NULL;
+	uint64_t nwid = 0;
+	size_t i;
+
+	*status = 400;
+	/* nwid null (or missing): the list */
+	if (json_unpack(req, "{s:s, s?o, s?o}", "method", &method, "nwid",
+	    &id, "body", &body) == -1 || (id != NULL && !json_is_null(id) &&
+	    (hex = json_string_value(id)) == NULL))
+		return vl2d_api_error(400, "bad request");
+	if (hex != NULL && vl2_nwid_parse(hex, &nwid) == -1)
+		return vl2d_api_error(400, "invalid network id");
+	*status = 200;
+	if (hex == NULL) {
+		if (strcmp(method, "GET") != 0) {
+			*status = 405;
+			return vl2d_api_error(405, "GET only");
+		}
+		return vl2d_ctl_list(ctx);
+	}
+	if (strcmp(method, "GET") == 0) {
+		if ((n = vl2d_net_find(ctx, nwid)) != NULL)
+			return vl2d_net_json(n);
+		*status = 404;
+		return NULL;
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		/* ZeroTier answers OK for a network it had not joined, too */
+		vl2d_net_leave(ctx, nwid);
+		return json_pack("{s:b}", "result", 1);
+	}
+	if (strcmp(method, "POST") != 0) {
+		*status = 405;
+		return vl2d_api_error(405, "GET, POST or DELETE");
+	}
+	/*
+	 * The addressing settings are zt-tapd's, and zt-vl2d has no request
+	 * to change them: refused before anything is joined, so that the
+	 * request has no half effect.  zt-ctl set reaches zt-tapd.
+	 */
+	for (i = 0; body != NULL && json_is_object(body) &&
+	    i < sizeof(tapd_keys) / sizeof(tapd_keys[0]); i++)
+		if (json_object_get(body, tapd_keys[i]) != NULL) {
+			*status = 403;
+			return vl2d_api_error(403, "allowManaged, allowGlobal, "
+			    "allowDefault and allowDNS are zt-tapd's "
+			    "settings: use zt-ctl set");
+		}
+	if ((n = vl2d_net_join(ctx, nwid, true)) == NULL) {
+		*status = 500;
+		return vl2d_api_error(500, "too many networks");
+	}
+	vl2d_link_flush(ctx);
+	return vl2d_net_json(n);
+}
+
+int
+vl2d_on_api(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct vl2d_ctx *ctx = arg;
+	size_t len = rbuf_remaining(&m->body);
+	struct wbuf w;
+	const uint8_t *p;
+	json_error_t err;
+	json_t *req, *reply = NULL;
+	char *text = NULL;
+	int status, rc;
+
+	if (rbuf_get_ptr(&m->body, len, &p) == -1)
+		return -1;
+	if ((req = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
+	    &err)) == NULL) {
+		status = 400;
+		reply = vl2d_api_error(400, "bad request");
+	} else
+		reply = vl2d_api_route(ctx, req, &status);
+	json_decref(req);
+	if (reply != NULL && (text = json_dumps(reply, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL)
+		status = 500;
+	json_decref(reply);
+	wbuf_init_dynamic(&w, 2 + (text != NULL ? strlen(text) : 0));
+	wbuf_put_u16(&w, (uint16_t)status);
+	if (text != NULL)
+		wbuf_put_bytes(&w, text, strlen(text));
+	rc = ipc_send_wbuf(c, IPC_MSG_VL2_API_REPLY, m->id, &w);
+	wbuf_free(&w);
+	free(text);
+	if (rc == -1)
+		log_warnx("cannot answer zt-vl1d's network request");
+	return 0;
 }
 
 static const struct ipc_handler vl2d_ctl_handlers[] = {

@@ -232,6 +232,7 @@ static const struct ipc_handler vl2d_vl1_handlers[] = {
 	{ IPC_MSG_VL2_RECV, vl2d_on_recv },
 	{ IPC_MSG_VL2_WHOIS_REPLY, vl2d_on_whois_reply },
 	{ IPC_MSG_VL2_PEER_EVENT, vl2d_on_peer_event },
+	{ IPC_MSG_VL2_API_REQ, vl2d_on_api },
 	{ 0, NULL },
 };
 

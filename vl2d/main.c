@@ -227,8 +227,10 @@ main(int argc, char **argv)
 		fatal("calloc");
 	ctx->listen_fd = -1;
 	vl2d_parse(ctx, argc, argv, &print);
-	if (print)
+	if (print) {
+		free(ctx);
 		return vl2d_print_policy();
+	}
 	ctx->start_real = vl2d_real_now();
 
 	vl2d_setup(ctx);

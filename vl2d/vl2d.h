@@ -235,6 +235,9 @@ size_t	 vl2d_net_addrs(const struct vl2d_net *, struct inetaddr *, size_t);
 /* control.c: zt-ctl */
 int	 vl2d_control_open(struct vl2d_ctx *);
 int	 vl2d_control_relisten(struct vl2d_ctx *);
+/* zt-vl1d's VL2_API_REQ: the node API's /network routes */
+struct ipc_msg;
+int	 vl2d_on_api(struct ipc_conn *, struct ipc_msg *, void *);
 
 /* sandbox.c */
 extern const struct sandbox_policy vl2d_policy;

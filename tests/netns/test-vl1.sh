@@ -108,6 +108,15 @@ check "bob has a direct path to alice" \
 check "the root relayed the first packet" \
     test "$(info_field 1 stats.relayed)" -ge 1
 check "no bad MACs anywhere" test "$(info_field 2 stats.rxBadMac)" = 0
+# info -j counters (zt_data_* as ZeroTier One's metrics) after the ping
+check "bob counted packets in" \
+    test "$(info_field 3 counters.packetsIn)" -gt 0
+check "alice counted UDP bytes out" \
+    test "$(info_field 2 counters.zt_data_udp_tx)" -gt 0
+check "alice counts a peer and its paths" \
+    test "$(info_field 2 counters.paths)" -ge 2
+check "no replays dropped" \
+    test "$(info_field 2 counters.dropped.replay)" = 0
 
 # each half runs sandboxed as zt-vl1 with no capabilities
 vl1uid=$(id -u zt-vl1)

@@ -216,6 +216,20 @@ check "IPv6 (RFC4193, NDP emulated) ping ($b6)" \
     wait_for 10 zping "${p}2" "$b6" 1 1 1 >/dev/null
 check "get status" sh -c \
     "[ \"\$('$ctl' -R '$tmp/run2' get $nwid status)\" = OK ]"
+counters_ok() {	# counters_ok INDEX PYTHON-CONDITION ON c (info -j)
+	"$ctl" -R "$tmp/run$1" -j info 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$2"
+}
+check "info -j: zt-vl2d and zt-tapd counters after the pings" counters_ok 2 \
+    'c["zt-vl2d"]["counters"]["zt_network_packets_tx"] > 0 and
+    c["zt-vl2d"]["counters"]["networksByStatus"]["OK"] == 1 and
+    c["zt-vl2d"]["counters"]["credentials"]["accepted"] > 0 and
+    c["zt-tapd"]["counters"]["requests"] > 0'
+check "info -j: zt-controllerd answered both members" counters_ok 1 \
+    'c["zt-controllerd"]["counters"]["configAnswered"] >= 2 and
+    c["zt-controllerd"]["counters"]["configDenied"] >= 2'
 check "the ARP group of the address is subscribed" sh -c \
     "'$ctl' -R '$tmp/run2' -j listnetworks | grep -q \
     '\"adi\": *$(echo "$a2" | awk -F. '{ print (($1 * 256 + $2) * 256 + \

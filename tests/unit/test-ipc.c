@@ -177,7 +177,7 @@ test_catalogue(void)
 } while (0);
 	IPC_MESSAGES(CHECK_ROW)
 #undef CHECK_ROW
-	CHECK(n == 24);
+	CHECK(n == 26);
 	CHECK(ipc_type_lookup(0) == NULL && ipc_type_lookup(999) == NULL);
 	CHECK(strcmp(ipc_type_name(999), "unknown") == 0);
 	CHECK(ipc_type_lookup(IPC_MSG_TAP_OPEN_REPLY)->nfds == 1);
