@@ -40,7 +40,7 @@
 #define BENCH_CLIENTS	64
 #define BENCH_SERIAL	200
 
-static int64_t
+int64_t
 bench_clock(void)
 {
 	struct timespec ts;
@@ -49,7 +49,7 @@ bench_clock(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double
+double
 bench_secs(void)
 {
 	struct timespec ts;
@@ -132,17 +132,13 @@ bench_serve(const char *dir, int fd)
 
 static uint16_t bench_port;
 
+/* a TCP connection to the server under test */
 static int
-bench_http(const char *method, const char *path, const char *body,
-    size_t *rlen)
+bench_conn_open(void)
 {
 	struct sockaddr_in sin;
-	char hdr[512], buf[65536];
-	size_t blen = body != NULL ? strlen(body) : 0;
-	ssize_t n;
-	int fd, status = -1;
+	int fd;
 
-	*rlen = 0;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(bench_port);
@@ -150,6 +146,20 @@ bench_http(const char *method, const char *path, const char *body,
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 		fatal("connect");
+	return fd;
+}
+
+static int
+bench_http(const char *method, const char *path, const char *body,
+    size_t *rlen)
+{
+	char hdr[512], buf[65536];
+	size_t blen = body != NULL ? strlen(body) : 0;
+	ssize_t n;
+	int fd, status = -1;
+
+	*rlen = 0;
+	fd = bench_conn_open();
 	snprintf(hdr, sizeof(hdr), "%s %s HTTP/1.1\r\nHost: l\r\n"
 	    "Connection: close\r\nX-ZT1-Auth: %s\r\nContent-Length: %zu\r\n"
 	    "\r\n%s", method, path, BENCH_TOKEN, blen, body != NULL ? body :
@@ -176,22 +186,6 @@ struct bench_conn {
 	size_t		 inlen;
 	bool		 busy;
 };
-
-static int
-bench_conn_open(void)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(bench_port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		fatal("connect");
-	return fd;
-}
 
 static void
 bench_conn_post(struct bench_conn *c, unsigned int i)
@@ -282,7 +276,7 @@ bench_create_concurrent(unsigned int total, unsigned int nconn)
 }
 
 /* CPU seconds (user + system) of a process so far */
-static double
+double
 bench_cpu(pid_t pid)
 {
 	char path[64], buf[1024], *p;

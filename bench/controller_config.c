@@ -82,43 +82,6 @@ struct bc {
 
 static struct bc bc;
 
-static double
-bc_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t
-bc_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* CPU seconds (user + system) of a process */
-static double
-bc_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		    "%lu %lu", &ut, &st);
-	fclose(f);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static int
 bc_cmp(const void *a, const void *b)
 {
@@ -246,7 +209,7 @@ bc_preload(const char *db)
 
 	if ((s = ctrl_store_sqlite_open(db, NULL, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	net = ctrl_network_new(bc.nwid, bc_ms());
+	net = ctrl_network_new(bc.nwid, bench_clock());
 	body = json_loads("{\"private\":true,\"name\":\"bench\","
 	    "\"v4AssignMode\":{\"zt\":true},\"ipAssignmentPools\":"
 	    "[{\"ipRangeStart\":\"10.20.0.1\",\"ipRangeEnd\":"
@@ -258,7 +221,7 @@ bc_preload(const char *db)
 	json_object_set_new(net, "revision", json_integer(1));
 	arr = json_array();
 	for (i = 0; i < bc.n; i++) {
-		m = ctrl_member_new(bc.nwid, bc.m[i].addr, bc_ms());
+		m = ctrl_member_new(bc.nwid, bc.m[i].addr, bench_clock());
 		json_object_set_new(m, "authorized", json_true());
 		json_object_set_new(m, "_mid",
 		    json_integer((json_int_t)bc.m[i].addr));
@@ -381,14 +344,14 @@ bc_round(pid_t ctrld)
 	bc.round++;
 	bc.next = bc.outstanding = bc.done = bc.errors = 0;
 	evtimer_add(bc.stall, &tv);
-	c0 = bc_cpu(ctrld);
-	k0 = bc_cpu(getpid());
-	t0 = bc_secs();
+	c0 = bench_cpu(ctrld);
+	k0 = bench_cpu(getpid());
+	t0 = bench_secs();
 	bc_pump();
 	event_base_dispatch(bc.base);
-	t1 = bc_secs();
-	c1 = bc_cpu(ctrld);
-	k1 = bc_cpu(getpid());
+	t1 = bench_secs();
+	c1 = bench_cpu(ctrld);
+	k1 = bench_cpu(getpid());
 	evtimer_del(bc.stall);
 	printf("round %d (%s): %zu configs from %zu members in %.3f s: "
 	    "%.0f per second; zt-controllerd %.0f us CPU each, this process "

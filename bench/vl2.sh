@@ -30,6 +30,7 @@
 # processes of each member during the zt TCP runs), LOG_DIR (keeps the
 # daemons' logs), HOLD (seconds to keep the setup up at the end, to look
 # at it by hand).
+# shellcheck disable=SC2154 # set by lib.sh and lib-vl2.sh, also through eval
 set -u
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,9 +46,15 @@ udp_s=${UDP_SECONDS:-3}
 udp_steps=${UDP_STEPS:-6}
 idle_s=${IDLE_SECONDS:-30}
 paths=${PATHS:-raw zt wg}
-. "$here/../tests/netns/lib.sh"
+netns_lib=$here/../tests/netns
+# shellcheck source=SCRIPTDIR/../tests/netns/lib.sh
+. "$netns_lib/lib.sh"
+# shellcheck source=SCRIPTDIR/../tests/netns/lib-vl2.sh
+. "$netns_lib/lib-vl2.sh"
 need_root
-sh "$here/../tests/setup-users.sh"
+# the daemons as shipped: no test intervals, default log level
+tapd_args=""
+vl2d_args=""
 for x in iperf3 ping; do
 	if ! command -v "$x" >/dev/null; then
 		echo "$x is missing: sh scripts/bench-deps.sh"
@@ -56,9 +63,7 @@ for x in iperf3 ping; do
 done
 hz=$(getconf CLK_TCK)
 
-p=zb$$
-net_setup "$p" 3
-chmod 755 "$tmp"
+vl2_setup zb$$ 3 controller alice bob
 res=$tmp/results
 : >"$res"
 
@@ -68,57 +73,6 @@ load() {	# load WHAT: the load average, for the record
 
 record() {	# record KEY VALUE: one sample of a figure
 	echo "$1 $2" >>"$res"
-}
-
-eval "$(python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["valid"]:
-    if v["name"] in ("controller", "alice", "bob"):
-        for k in ("secret", "public", "address"):
-            print("%s_%s=%s" % (v["name"], k, v[k]))' \
-    "$vectors/identities.json")"
-"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
-"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
-    "$controller_public@198.18.1.1/9993" >/dev/null || exit 1
-
-tun=""
-if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
-	tun=$tmp/tun
-	mknod "$tun" c 10 200 && chmod 666 "$tun" || exit 1
-fi
-
-start_vl1d() {	# start_vl1d INDEX NAME
-	h=$tmp/home$1
-	mkdir -p "$h" "$tmp/run$1"
-	chmod 755 "$tmp/run$1"
-	eval "echo \"\$${2}_secret\"" >"$h/identity.secret"
-	eval "echo \"\$${2}_public\"" >"$h/identity.public"
-	cp "$tmp/planet" "$h/planet"
-	echo '{"settings":{"allowSecondaryPort":false}}' >"$h/local.conf"
-	chown -R zt-vl1 "$h"
-	chmod 700 "$h"
-	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
-	    -b "198.18.$1.1/9993" 2>"$tmp/log$1" &
-	pids="$pids $!"
-	eval "vl1d$1=$!"
-}
-
-start_tapd() {	# start_tapd INDEX
-	mkdir -p "$tmp/tapd$1"
-	chown zt-tap:zt-tap "$tmp/tapd$1"
-	ip netns exec "$p$1" sh -c '[ -z "$1" ] || mount --bind "$1" \
-	    /dev/net/tun || exit 1; shift; exec "$@"' sh "$tun" "$tapd" \
-	    -H "$tmp/tapd$1" -R "$tmp/run$1" 2>>"$tmp/logt$1" &
-	pids="$pids $!"
-	eval "tapd$1=$!"
-}
-
-start_vl2d() {	# start_vl2d INDEX: its own namespace, only lo
-	mkdir -p "$tmp/vl2d$1"
-	chown zt-vl2:zt-vl2 "$tmp/vl2d$1"
-	unshare -n "$vl2d" -d "$tmp/vl2d$1" -R "$tmp/run$1" \
-	    2>>"$tmp/logv$1" &
-	pids="$pids $!"
-	eval "vl2d$1=$!"
 }
 
 descendants() {	# descendants PID: PID and all its children, recursively
@@ -159,49 +113,17 @@ ms() {
 }
 
 # --- zt-privsep: controller, members, network, authorization
-start_vl1d 1 controller
-start_vl1d 2 alice
-start_vl1d 3 bob
-mkdir -p "$tmp/ctrl"
-chown zt-ctrl "$tmp/ctrl"
-cp "$tmp/home1/identity.public" "$tmp/ctrl.public"
-ip netns exec "${p}1" "$ctrld" -d "$tmp/ctrl" -R "$tmp/run1" \
-    -I "$tmp/ctrl.public" -P 0 2>"$tmp/logc" &
-ctrld1=$!
-pids="$pids $ctrld1"
-for i in 2 3; do
-	start_tapd $i
-	start_vl2d $i
-done
-wait_for 10 test -S "$tmp/run1/zt-controllerd.sock" || {
-	echo "zt-controllerd did not start"
-	exit 1
-}
-ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
-nwid=$(ctlc -j controller network create vl2bench |
-    sed -n 's/.*"id": *"\([0-9a-f]\{16\}\)".*/\1/p' | head -n 1)
-[ -n "$nwid" ] || { echo "no network"; exit 1; }
-ctlc controller network update "$nwid" '{"private": true,
-    "ipAssignmentPools": [{"ipRangeStart": "10.147.17.10",
-    "ipRangeEnd": "10.147.17.20"}], "v4AssignMode": {"zt": true},
-    "routes": [{"target": "10.147.17.0/24"}]}' >/dev/null
-for i in 2 3; do
-	wait_for 15 sh -c "'$ctl' -R '$tmp/run$i' peers 2>/dev/null |
-	    grep -q DIRECT" || { echo "member $i never reached the root"; \
-	    exit 1; }
-	wait_for 10 test -S "$tmp/run$i/zt-vl2d.sock" || exit 1
-done
+vl2_start 1 controller alice bob
+vl2_network vl2bench 10.147.17
+vl2_up 2 3
+[ "$failed" = 0 ] || exit 1
 # member 3 joins and is authorized the usual way; member 2 is authorized
 # before it ever joins, for the join-time figure
-"$ctl" -R "$tmp/run3" join "$nwid" >/dev/null
-wait_for 10 sh -c "'$ctl' -R '$tmp/run3' listnetworks |
-    grep -q ACCESS_DENIED"
-ctlc controller member authorize "$nwid" "$bob_address" >/dev/null
-ctlc controller member authorize "$nwid" "$alice_address" >/dev/null
-wait_for 10 sh -c "'$ctl' -R '$tmp/run3' listnetworks |
-    grep -q ' OK PRIVATE '" || { echo "member 3 not OK"; exit 1; }
-wait_for 10 sh -c "[ -n \"\$('$ctl' -R '$tmp/run3' get $nwid ip4)\" ]"
-a3=$("$ctl" -R "$tmp/run3" get "$nwid" ip4)
+vl2_join 3
+wait_for 10 net_has 3 ACCESS_DENIED
+vl2_authorize bob alice
+vl2_ok 3
+[ "$failed" = 0 ] || exit 1
 
 pingable() {	# pingable NS DEST: one echo answered within 100 ms
 	ip netns exec "$1" ping -n -q -c 1 -W 0.1 "$2" >/dev/null 2>&1

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* bumped whenever a body layout or a number below changes */
-#define IPC_PROTO_VERSION	1
+#define IPC_PROTO_VERSION	2
 
 /* X(name, number, program name) */
 #define IPC_ROLES(X)							\
@@ -94,9 +94,12 @@ enum ipc_role {
 	/* addresses to look up -> identities or not-found */		\
 	X(VL2_WHOIS_REQ, 22, IPC_R(VL2D), IPC_R(VL1D), 1024, 0, 0)	\
 	X(VL2_WHOIS_REPLY, 23, IPC_R(VL1D), IPC_R(VL2D), 8192, 0, 0)	\
-	/* batch of (u8 enum ipc_peer_event, u40 address); SELF is */	\
-	/* sent at connect */						\
-	X(VL2_PEER_EVENT, 24, IPC_R(VL1D), IPC_R(VL2D), 1024, 0, 0)	\
+	/* batch of IPC_PEER_EVENT_LEN entries (u8 enum */		\
+	/* ipc_peer_event, u40 address, u8 IPC_PEER_F_* flags, u16 */	\
+	/* latency ms, 0xffff unknown; common/peerev.h); SELF then */	\
+	/* every peer up are sent at connect, changes as they happen */	\
+	X(VL2_PEER_EVENT, 24, IPC_R(VL1D), IPC_R(VL2D),		\
+	    IPC_PEER_EVENT_MAX, 0, 0)					\
 	/* the node API's /network routes (spec/service.md §6.5): */	\
 	/* REQ is JSON text {"method": "GET"|"POST"|"DELETE", "nwid": */ \
 	/* string or null (the list), "body": the client's object}; */	\
@@ -141,6 +144,18 @@ enum ipc_role {
 	/* multicast set when it changed; vl2d needs no view of the host */ \
 	X(TAP_MCAST_REPORT, 46, IPC_R(TAPD), IPC_R(VL2D), 16384, 0, 0)	\
 									\
+	/* vl1d <-> tapd: the node API's allow* settings (spec/ */	\
+	/* service.md §6.3); zt-vl2d may never send these.  SET: u64 */	\
+	/* nwid, u8 mask of the settings given, u8 their values (bits */ \
+	/* IPC_TAPD_ALLOW_*) -> SETTINGS_REPLY for nwid, or ERROR */	\
+	X(TAPD_SETTINGS_SET, 47, IPC_R(VL1D), IPC_R(TAPD), 16, 0, 0)	\
+	/* u16 n (1 to IPC_TAPD_SETTINGS_MAX), n u64 nwid */		\
+	X(TAPD_SETTINGS_GET, 48, IPC_R(VL1D), IPC_R(TAPD), 1032, 0, 0)	\
+	/* u16 n, n (u64 nwid, u8 values): the settings in force, */	\
+	/* defaults for a network never set; allowManaged given as */	\
+	/* CIDRs is on */						\
+	X(TAPD_SETTINGS_REPLY, 49, IPC_R(TAPD), IPC_R(VL1D), 1160, 0, 0) \
+									\
 	/* zt-ctl <-> any daemon: one JSON text each way, in parts */	\
 	X(CTL_REQUEST, 50, IPC_R(CTL), IPC_R_DAEMONS, 64 * 1024, 0,	\
 	    1024 * 1024)						\
@@ -154,10 +169,27 @@ enum ipc_type {
 #undef IPC_TYPE_ENUM
 };
 
+/* TAPD_SETTINGS_*: one bit per setting, in mask and values */
+#define IPC_TAPD_ALLOW_MANAGED	0x01
+#define IPC_TAPD_ALLOW_GLOBAL	0x02
+#define IPC_TAPD_ALLOW_DEFAULT	0x04
+#define IPC_TAPD_ALLOW_DNS	0x08
+#define IPC_TAPD_ALLOW_ALL	0x0f
+/* networks in one TAPD_SETTINGS_GET or REPLY */
+#define IPC_TAPD_SETTINGS_MAX	128
+
 /* VL2_PEER_EVENT kinds (a receiver skips kinds it does not know) */
 enum ipc_peer_event {
 	IPC_PEER_EVENT_SELF = 0,	/* zt-vl1d's own address */
+	IPC_PEER_EVENT_UP = 1,		/* first live path, or back */
+	IPC_PEER_EVENT_DOWN = 2,	/* no live path, not heard from */
 };
+/* VL2_PEER_EVENT flags */
+#define IPC_PEER_F_DIRECT	0x01	/* a live direct path, else relayed */
+#define IPC_PEER_EVENT_LEN	9
+/* one VL2_PEER_EVENT frame: 1,820 entries; a longer list takes more */
+#define IPC_PEER_EVENT_MAX	(16 * 1024)
+#define IPC_PEER_LATENCY_UNKNOWN 0xffff
 
 struct ipc_type_info {
 	uint16_t	 type;

@@ -2,6 +2,7 @@
  * Network configuration dictionary codec (spec/vl2.md §5).  Every blob
  * value comes from the controller and is read through struct rbuf.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,23 +87,49 @@ nc_get_text(const struct dict *d, const char *key, char *out, size_t sz)
 	return n;
 }
 
-/* the stable order of ids, as an index permutation */
-static int
-nc_sort_order(const uint32_t *ids, size_t n, size_t **order)
+/* the uint32_t id at offset idoff of element i */
+static uint32_t
+nc_elem_id(const void *arr, size_t i, size_t elsize, size_t idoff)
 {
-	size_t i, j, t;
+	uint32_t id;
 
-	if ((*order = calloc(n > 0 ? n : 1, sizeof(size_t))) == NULL)
+	memcpy(&id, (const uint8_t *)arr + i * elsize + idoff, sizeof(id));
+	return id;
+}
+
+/*
+ * A heap copy of the n elements of elsize at src, stably sorted by the
+ * uint32_t id at offset idoff of each: capabilities and tags are kept
+ * in id order, as 1.14.1 sorts them.  *out is NULL when n is 0.
+ */
+static int
+nc_sorted_copy(const void *src, size_t n, size_t elsize, size_t idoff,
+    void **out)
+{
+	size_t *order, i, j, t;
+	uint8_t *a = NULL;
+
+	if ((order = calloc(n > 0 ? n : 1, sizeof(size_t))) == NULL)
 		return -1;
+	if (n > 0 && (a = calloc(n, elsize)) == NULL) {
+		free(order);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
-		(*order)[i] = i;
-		for (j = i; j > 0 && ids[(*order)[j - 1]] > ids[(*order)[j]];
-		    j--) {
-			t = (*order)[j];
-			(*order)[j] = (*order)[j - 1];
-			(*order)[j - 1] = t;
+		order[i] = i;
+		for (j = i; j > 0 &&
+		    nc_elem_id(src, order[j - 1], elsize, idoff) >
+		    nc_elem_id(src, order[j], elsize, idoff); j--) {
+			t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
 		}
 	}
+	for (i = 0; i < n; i++)
+		memcpy(a + i * elsize, (const uint8_t *)src + order[i] * elsize,
+		    elsize);
+	free(order);
+	*out = a;
 	return 0;
 }
 
@@ -110,23 +137,11 @@ int
 netconf_set_capabilities(struct netconf *nc, const struct capability *caps,
     size_t n)
 {
-	struct capability *a = NULL;
-	uint32_t ids[NETCONF_MAX_CAPABILITIES] = { 0 };
-	size_t *order = NULL, i;
+	void *a;
 
-	if (n > NETCONF_MAX_CAPABILITIES)
+	if (n > NETCONF_MAX_CAPABILITIES || nc_sorted_copy(caps, n,
+	    sizeof(*caps), offsetof(struct capability, id), &a) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
-		ids[i] = caps[i].id;
-	if (n > 0 && (a = calloc(n, sizeof(*a))) == NULL)
-		return -1;
-	if (nc_sort_order(ids, n, &order) == -1) {
-		free(a);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		a[i] = caps[order[i]];
-	free(order);
 	free(nc->capabilities);
 	nc->capabilities = a;
 	nc->ncapabilities = n;
@@ -136,23 +151,11 @@ netconf_set_capabilities(struct netconf *nc, const struct capability *caps,
 int
 netconf_set_tags(struct netconf *nc, const struct tag *tags, size_t n)
 {
-	struct tag *a = NULL;
-	uint32_t ids[NETCONF_MAX_TAGS] = { 0 };
-	size_t *order = NULL, i;
+	void *a;
 
-	if (n > NETCONF_MAX_TAGS)
+	if (n > NETCONF_MAX_TAGS || nc_sorted_copy(tags, n, sizeof(*tags),
+	    offsetof(struct tag, id), &a) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
-		ids[i] = tags[i].id;
-	if (n > 0 && (a = calloc(n, sizeof(*a))) == NULL)
-		return -1;
-	if (nc_sort_order(ids, n, &order) == -1) {
-		free(a);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		a[i] = tags[order[i]];
-	free(order);
 	free(nc->tags);
 	nc->tags = a;
 	nc->ntags = n;

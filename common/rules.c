@@ -514,28 +514,20 @@ rule_json_fwd(const json_t *o, struct rule *r, bool with_length)
 		r->v.fwd.length = (uint16_t)jl_int(o, "length", 0);
 }
 
+/*
+ * An IPv4 or IPv6 match (fam 4 or 6): an address of the other family
+ * stays zero, the bits are clamped to the family's width.
+ */
 static void
-rule_json_ipv4(const json_t *o, struct rule *r)
+rule_json_ip(const json_t *o, int fam, uint8_t *ip, uint8_t *mask)
 {
-	uint8_t ip[16];
-	unsigned int bits;
+	unsigned int bits, width = fam == 4 ? 32 : 128;
+	uint8_t a[16];
 
-	if (jl_ip(o, "ip", ip, &bits) == 4)
-		memcpy(r->v.ipv4.ip, ip, 4);
+	if (jl_ip(o, "ip", a, &bits) == fam)
+		memcpy(ip, a, width / 8);
 	bits &= 0xff;
-	r->v.ipv4.mask = (uint8_t)(bits > 32 ? 32 : bits);
-}
-
-static void
-rule_json_ipv6(const json_t *o, struct rule *r)
-{
-	uint8_t ip[16];
-	unsigned int bits;
-
-	if (jl_ip(o, "ip", ip, &bits) == 6)
-		memcpy(r->v.ipv6.ip, ip, 16);
-	bits &= 0xff;
-	r->v.ipv6.mask = (uint8_t)(bits > 128 ? 128 : bits);
+	*mask = (uint8_t)(bits > width ? width : bits);
 }
 
 /* start, and end defaulting to start (port and frame size ranges) */
@@ -612,11 +604,11 @@ rule_json_fields(const json_t *o, struct rule *r, unsigned int type)
 		break;
 	case RULE_MATCH_IPV4_SOURCE:
 	case RULE_MATCH_IPV4_DEST:
-		rule_json_ipv4(o, r);
+		rule_json_ip(o, 4, r->v.ipv4.ip, &r->v.ipv4.mask);
 		break;
 	case RULE_MATCH_IPV6_SOURCE:
 	case RULE_MATCH_IPV6_DEST:
-		rule_json_ipv6(o, r);
+		rule_json_ip(o, 6, r->v.ipv6.ip, &r->v.ipv6.mask);
 		break;
 	case RULE_MATCH_IP_TOS:
 		r->v.ip_tos.mask = (uint8_t)jl_int(o, "mask", 0);

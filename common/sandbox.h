@@ -12,6 +12,10 @@
  * kill-process; a build with -Dsandbox_trap=true (ZT_SANDBOX_TRAP) traps
  * and logs instead, for debugging only.
  */
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +108,60 @@ struct sandbox_syscall {
 	const struct sandbox_arg	*arg;	/* NULL: any arguments */
 	const char			*why;
 };
+
+/*
+ * Rows every daemon's table shares, word for word, so that the tables
+ * differ only where the daemons do.  Each macro expands to one or more
+ * initialisers of struct sandbox_syscall, in the order the tables list
+ * them (--print-policy keeps table order).
+ */
+#define SANDBOX_ROWS_EVENT_LOOP						\
+	{ "epoll_wait", NULL, "the event loop" },			\
+	{ "epoll_pwait", NULL, "the event loop" },			\
+	{ "epoll_ctl", NULL, "the event loop" }
+#define SANDBOX_ROWS_TIMERS						\
+	{ "clock_gettime", NULL, "timers (when the vDSO is not used)" }, \
+	{ "gettimeofday", NULL, "timers (when the vDSO is not used)" }
+
+/*
+ * W^X: memory is mapped or re-protected readable and writable, never
+ * executable (no JIT anywhere in the suite).
+ */
+#define SANDBOX_PROT_NOEXEC						\
+	SANDBOX_VALUE(PROT_NONE), SANDBOX_VALUE(PROT_READ),		\
+	SANDBOX_VALUE(PROT_READ | PROT_WRITE)
+#define SANDBOX_ROW_BRK		{ "brk", NULL, "malloc" }
+#define SANDBOX_ROW_MMAP_NOEXEC(why)					\
+	{ "mmap", SANDBOX_ARG_IN(2, SANDBOX_PROT_NOEXEC), (why) }
+#define SANDBOX_ROW_MADVISE	{ "madvise", NULL, "free returning memory" }
+#define SANDBOX_ROW_MPROTECT_NOEXEC					\
+	{ "mprotect", SANDBOX_ARG_IN(2, SANDBOX_PROT_NOEXEC),		\
+	    "malloc arenas; never executable" }
+/* malloc's rows: the reasons for mmap and munmap name the big users */
+#define SANDBOX_ROWS_MALLOC(mmap_why, munmap_why)			\
+	SANDBOX_ROW_BRK,						\
+	SANDBOX_ROW_MMAP_NOEXEC(mmap_why),				\
+	{ "munmap", NULL, (munmap_why) },				\
+	{ "mremap", NULL, "realloc of large blocks" },			\
+	SANDBOX_ROW_MADVISE,						\
+	SANDBOX_ROW_MPROTECT_NOEXEC
+
+#define SANDBOX_ROWS_SIGNALS						\
+	{ "rt_sigreturn", NULL, "returning from signal handlers" },	\
+	{ "rt_sigprocmask", NULL, "libevent's signal handling" }
+#define SANDBOX_ROWS_EXIT						\
+	{ "exit_group", NULL, "exit" },					\
+	{ "exit", NULL, "exit" }
+
+/* fcntl's commands every daemon needs: O_NONBLOCK and FD_CLOEXEC */
+#define SANDBOX_FCNTL_FLAGS						\
+	SANDBOX_VALUE(F_GETFL), SANDBOX_VALUE(F_SETFL),			\
+	SANDBOX_VALUE(F_GETFD), SANDBOX_VALUE(F_SETFD)
+/* checking an accepted or passed socket, and its peer's uid */
+#define SANDBOX_ROW_GETSOCKOPT_PEER(why)				\
+	{ "getsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(SO_PEERCRED),	\
+	    SANDBOX_VALUE(SO_DOMAIN), SANDBOX_VALUE(SO_TYPE),		\
+	    SANDBOX_VALUE(SO_ERROR)), (why) }
 
 struct sandbox_policy {
 	const char			*name;	/* e.g. "zt-vl1d" */

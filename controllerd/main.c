@@ -19,18 +19,16 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "ctrld.h"
+#include "daemon.h"
 #include "file.h"
 #include "http.h"
 #include "identity.h"
@@ -56,10 +54,34 @@ usage(void)
 int64_t
 ctrld_now(void)
 {
-	struct timespec ts;
+	return daemon_now_real();
+}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static int
+ctrld_opt(void *arg, int ch, const char *v)
+{
+	struct ctrld_ctx *ctx = arg;
+
+	switch (ch) {
+	case 'd':
+		ctx->cfg.statedir = v;
+		return 0;
+	case 'I':
+		ctx->cfg.identity = v;
+		return 0;
+	case 'a':
+		ctx->cfg.http_addr = v;
+		return 0;
+	case 'P':
+		ctx->cfg.http_port = (uint16_t)daemon_opt_long(v, 0, 65535,
+		    "HTTP port");
+		return 0;
+	case 'N':
+		ctx->cfg.node_token = v;
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 static void
@@ -67,64 +89,25 @@ ctrld_parse(struct ctrld_ctx *ctx, int argc, char **argv, bool *print)
 {
 	static const struct option opts[] = {
 		{ "statedir", required_argument, NULL, 'd' },
-		{ "rundir", required_argument, NULL, 'R' },
 		{ "identity", required_argument, NULL, 'I' },
 		{ "http-address", required_argument, NULL, 'a' },
 		{ "http-port", required_argument, NULL, 'P' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "print-policy", no_argument, NULL, 'p' },
 		{ "node-token", required_argument, NULL, 'N' },
+		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level lvl = LOG_LVL_INFO;
-	char *end;
-	long v;
-	int ch;
+	struct daemon_args a;
 
 	ctx->cfg.statedir = ZT_STATEDIR "/controllerd";
-	ctx->cfg.rundir = ZT_RUNDIR;
 	ctx->cfg.identity = ZT_STATEDIR "/vl1d/identity.public";
 	ctx->cfg.http_addr = "127.0.0.1";
 	ctx->cfg.http_port = CTRLD_DEFAULT_HTTP_PORT;
 	ctx->cfg.ctl_group = "zt";
-	while ((ch = getopt_long(argc, argv, "d:R:I:a:P:l:", opts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			ctx->cfg.statedir = optarg;
-			break;
-		case 'R':
-			ctx->cfg.rundir = optarg;
-			break;
-		case 'I':
-			ctx->cfg.identity = optarg;
-			break;
-		case 'a':
-			ctx->cfg.http_addr = optarg;
-			break;
-		case 'P':
-			v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 0 || v > 65535)
-				fatalx("bad HTTP port '%s'", optarg);
-			ctx->cfg.http_port = (uint16_t)v;
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &lvl) == -1)
-				fatalx("bad log level '%s'", optarg);
-			break;
-		case 'p':
-			*print = true;
-			break;
-		case 'N':
-			ctx->cfg.node_token = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_parse(&a, argc, argv, "d:R:I:a:P:l:", opts, ctrld_opt,
+	    ctx) == -1)
 		usage();
-	log_setlevel(lvl);
+	ctx->cfg.rundir = a.rundir;
+	*print = a.print_policy;
 }
 
 static void
@@ -270,39 +253,6 @@ ctrld_chown_state(struct ctrld_ctx *ctx)
 	}
 }
 
-static void
-ctrld_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct ctrld_ctx *ctx = arg;
-
-	log_info("stopping on signal %d", (int)sig);
-	notify_send("STOPPING=1");
-	event_base_loopbreak(ctx->base);
-}
-
-static void
-ctrld_watchdog(evutil_socket_t fd, short what, void *arg)
-{
-	/* pinged from the event loop: a stuck loop gets restarted */
-	notify_send("WATCHDOG=1");
-}
-
-static void
-ctrld_watchdog_start(struct ctrld_ctx *ctx)
-{
-	uint64_t usec = notify_watchdog_usec() / 2;
-	struct timeval tv;
-
-	if (usec == 0)
-		return;
-	tv.tv_sec = (time_t)(usec / 1000000);
-	tv.tv_usec = (suseconds_t)(usec % 1000000);
-	if ((ctx->ev_watchdog = event_new(ctx->base, -1, EV_PERSIST,
-	    ctrld_watchdog, ctx)) == NULL ||
-	    event_add(ctx->ev_watchdog, &tv) == -1)
-		fatalx("watchdog timer");
-}
-
 /*
  * Socket activation: under systemd the run directory is root's and this
  * daemon runs as zt-ctrl from the start, so the manager binds its two
@@ -398,13 +348,8 @@ ctrld_setup(struct ctrld_ctx *ctx)
 		ctx->http_fd = -1;
 	} else if (ctrl_http_listen_unix(ctx->http, path) == -1)
 		fatalx("cannot open the HTTP socket %s", path);
-	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, ctrld_signal, ctx);
-	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, ctrld_signal, ctx);
-	if (ctx->ev_sigterm == NULL || ctx->ev_sigint == NULL ||
-	    evsignal_add(ctx->ev_sigterm, NULL) == -1 ||
-	    evsignal_add(ctx->ev_sigint, NULL) == -1)
-		fatalx("events");
-	signal(SIGPIPE, SIG_IGN);
+	daemon_stop_signals(ctx->base, NULL, NULL, &ctx->ev_sigterm,
+	    &ctx->ev_sigint);
 }
 
 int
@@ -438,7 +383,7 @@ main(int argc, char **argv)
 	    ctx.cfg.http_addr : "off", (unsigned int)ctx.cfg.http_port);
 	/* every socket is open and the store readable: serving from here */
 	notify_send("READY=1");
-	ctrld_watchdog_start(&ctx);
+	ctx.ev_watchdog = daemon_watchdog_start(ctx.base);
 	event_base_dispatch(ctx.base);
 	/* a batch still open is committed (and answered) while all is up */
 	ctrl_api_flush(&ctx.api);

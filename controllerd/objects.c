@@ -12,6 +12,7 @@
 #include "inetaddr.h"
 #include "objects.h"
 #include "rules.h"
+#include "store.h"
 
 const char *
 ctrl_nwid_fmt(uint64_t v, char buf[17])
@@ -277,6 +278,15 @@ ctrl_sorted_by_id(json_t *objs)
 	return out;
 }
 
+/* an element of a capabilities or tags array: an object with a 32-bit id */
+static bool
+ctrl_elem_id(const json_t *e, int64_t *id)
+{
+	return json_is_object(e) &&
+	    ctrl_json_int(json_object_get(e, "id"), id) == 0 &&
+	    *id >= 0 && *id <= UINT32_MAX;
+}
+
 static json_t *
 ctrl_capabilities(const json_t *v)
 {
@@ -288,9 +298,7 @@ ctrl_capabilities(const json_t *v)
 	json_array_foreach(v, i, c) {
 		if (json_array_size(out) >= CTRL_ARRAY_MAX)
 			break;
-		if (!json_is_object(c) ||
-		    ctrl_json_int(json_object_get(c, "id"), &id) == -1 ||
-		    id < 0 || id > UINT32_MAX)
+		if (!ctrl_elem_id(c, &id))
 			continue;
 		if (ctrl_json_bool(json_object_get(c, "default"), &def) == -1)
 			def = false;
@@ -312,9 +320,7 @@ ctrl_tag_defs(const json_t *v)
 	json_array_foreach(v, i, t) {
 		if (json_array_size(out) >= CTRL_ARRAY_MAX)
 			break;
-		if (!json_is_object(t) ||
-		    ctrl_json_int(json_object_get(t, "id"), &id) == -1 ||
-		    id < 0 || id > UINT32_MAX)
+		if (!ctrl_elem_id(t, &id))
 			continue;
 		d = json_object_get(t, "default");
 		if (d != NULL && !json_is_null(d) &&
@@ -440,9 +446,18 @@ ctrl_network_struct_key(json_t *o, const char *k, json_t *v)
 	return 0;
 }
 
+/*
+ * What a POST body's keys are applied with: the request's time, and
+ * whether a member key took the member's authorization away.
+ */
+struct ctrl_key_ctx {
+	int64_t	 now;
+	bool	 deauth;
+};
+
 /* one key of a network POST body; -1 for a type that cannot be read */
 static int
-ctrl_network_key(json_t *o, const char *k, json_t *v)
+ctrl_network_key(json_t *o, const char *k, json_t *v, struct ctrl_key_ctx *cx)
 {
 	int64_t n;
 	bool b;
@@ -489,8 +504,11 @@ ctrl_network_key(json_t *o, const char *k, json_t *v)
 	return 0;
 }
 
-int
-ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
+/* every key of body through fn, all or nothing */
+static int
+ctrl_apply(json_t *o, const json_t *body,
+    int (*fn)(json_t *, const char *, json_t *, struct ctrl_key_ctx *),
+    struct ctrl_key_ctx *cx, char *err, size_t errlen)
 {
 	json_t *work, *v;
 	const char *k;
@@ -505,7 +523,7 @@ ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
 		return -1;
 	}
 	json_object_foreach((json_t *)body, k, v) {
-		if (ctrl_network_key(work, k, v) == -1) {
+		if (fn(work, k, v, cx) == -1) {
 			snprintf(err, errlen, "bad value for \"%s\"", k);
 			json_decref(work);
 			return -1;
@@ -513,6 +531,16 @@ ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
 	}
 	json_object_update(o, work);
 	json_decref(work);
+	return 0;
+}
+
+int
+ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
+{
+	struct ctrl_key_ctx cx = { 0, false };
+
+	if (ctrl_apply(o, body, ctrl_network_key, &cx, err, errlen) == -1)
+		return -1;
 	ctrl_network_clean(o);
 	return 0;
 }
@@ -666,8 +694,7 @@ ctrl_member_caps(const json_t *v, json_t **out)
 }
 
 static int
-ctrl_member_key(json_t *o, const char *k, json_t *v, int64_t now,
-    bool *deauth)
+ctrl_member_key(json_t *o, const char *k, json_t *v, struct ctrl_key_ctx *cx)
 {
 	json_t *x = NULL;
 	int64_t n;
@@ -697,15 +724,15 @@ ctrl_member_key(json_t *o, const char *k, json_t *v, int64_t now,
 		json_object_set_new(o, k, json_boolean(b));
 		if (b) {
 			json_object_set_new(o, "lastAuthorizedTime",
-			    json_integer(now));
+			    json_integer(cx->now));
 			json_object_set_new(o, "lastAuthorizedCredentialType",
 			    json_string("api"));
 			json_object_set_new(o, "lastAuthorizedCredential",
 			    json_null());
 		} else {
 			json_object_set_new(o, "lastDeauthorizedTime",
-			    json_integer(now));
-			*deauth = true;
+			    json_integer(cx->now));
+			cx->deauth = true;
 		}
 	} else if (strcmp(k, "ipAssignments") == 0) {
 		if (ctrl_ips(v, &x) == -1)
@@ -727,31 +754,37 @@ int
 ctrl_member_apply(json_t *o, const json_t *body, int64_t now,
     bool *deauthorized, char *err, size_t errlen)
 {
-	json_t *work, *v;
-	const char *k;
-	bool deauth = false;
+	struct ctrl_key_ctx cx = { now, false };
 
 	*deauthorized = false;
-	if (!json_is_object(body)) {
-		snprintf(err, errlen, "body must be a JSON object");
+	if (ctrl_apply(o, body, ctrl_member_key, &cx, err, errlen) == -1)
 		return -1;
-	}
-	if ((work = json_deep_copy(o)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	json_object_foreach((json_t *)body, k, v) {
-		if (ctrl_member_key(work, k, v, now, &deauth) == -1) {
-			snprintf(err, errlen, "bad value for \"%s\"", k);
-			json_decref(work);
-			return -1;
-		}
-	}
-	json_object_update(o, work);
-	json_decref(work);
 	ctrl_member_clean(o);
-	*deauthorized = deauth;
+	*deauthorized = cx.deauth;
 	return 0;
+}
+
+void
+ctrl_obj_count_change(struct ctrl_store_counts *c, uint64_t nwid,
+    bool member, const json_t *before, const json_t *after)
+{
+	bool was, is;
+
+	if (nwid == 0)
+		return;
+	if (!member) {
+		c->network_changes++;
+		return;
+	}
+	c->member_changes++;
+	was = before != NULL && json_is_true(json_object_get(before,
+	    "authorized"));
+	is = after != NULL && json_is_true(json_object_get(after,
+	    "authorized"));
+	if (!was && is)
+		c->member_auths++;
+	else if (was && !is)
+		c->member_deauths++;
 }
 
 bool

@@ -44,6 +44,16 @@ int	 ctrl_member_apply(json_t *, const json_t *body, int64_t now,
 	    bool *deauthorized, char *err, size_t errlen);
 void	 ctrl_member_clean(json_t *);
 
+/*
+ * Counts one recorded change (a history row) in c: a network's when
+ * member is false, a member's otherwise, with authorizations and
+ * deauthorizations from before and after (either NULL: created or
+ * deleted).  nwid 0 (tokens) counts nothing.
+ */
+struct ctrl_store_counts;
+void	 ctrl_obj_count_change(struct ctrl_store_counts *c, uint64_t nwid,
+	    bool member, const json_t *before, const json_t *after);
+
 /* true when the objects differ in a key other than "revision" (§6) */
 bool	 ctrl_obj_changed(const json_t *stored, const json_t *next);
 

@@ -104,6 +104,19 @@ struct ctrl_store_ops {
 	int	(*batch_commit)(struct ctrl_store *);
 };
 
+/*
+ * ZeroTier One's controller metrics (controller_network_change_count,
+ * controller_member_change_count, controller_member_auth_count,
+ * controller_member_deauth_count), counted by the backend as each
+ * change's history row is written (ctrl_obj_count_change).
+ */
+struct ctrl_store_counts {
+	uint64_t	 network_changes;
+	uint64_t	 member_changes;
+	uint64_t	 member_auths;		/* authorized: not -> true */
+	uint64_t	 member_deauths;	/* true -> not, or deleted */
+};
+
 struct ctrl_store {
 	const struct ctrl_store_ops	*ops;
 	/* the time history rows carry (ms); tests fix it */
@@ -114,6 +127,7 @@ struct ctrl_store {
 	 * unchanged.
 	 */
 	uint64_t			 generation;
+	struct ctrl_store_counts	 counts;
 };
 
 /*

@@ -234,6 +234,18 @@ ctrl_sq_end(struct ctrl_sqlite *q, int rc)
 	return rc;
 }
 
+/* ends a delete: the deleted object is handed out only once committed */
+static int
+ctrl_sq_end_old(struct ctrl_sqlite *q, int rc, json_t **old)
+{
+	rc = ctrl_sq_end(q, rc);
+	if (rc != CTRL_STORE_OK) {
+		json_decref(*old);
+		*old = NULL;
+	}
+	return rc;
+}
+
 static int
 ctrl_sq_batch_begin(struct ctrl_store *s)
 {
@@ -321,6 +333,25 @@ ctrl_sq_field(const char *name, const char *value)
 	return f;
 }
 
+/*
+ * Room for element n of an array of *cap elements of elsize, doubling
+ * from first: the (possibly moved) array, or NULL with arr untouched.
+ */
+static void *
+ctrl_sq_grow(void *arr, size_t n, size_t *cap, size_t elsize, size_t first)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap > 0 ? *cap * 2 : first;
+	if ((p = reallocarray(arr, ncap, elsize)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return p;
+}
+
 /* queues the journal record of one change until its commit */
 static int
 ctrl_sq_audit_add(struct ctrl_sqlite *q, const char *who, const char *what,
@@ -329,13 +360,10 @@ ctrl_sq_audit_add(struct ctrl_sqlite *q, const char *who, const char *what,
 	struct ctrl_audit *na, *a;
 	size_t i;
 
-	if (q->naudit == q->capaudit) {
-		if ((na = reallocarray(q->audit, q->capaudit ?
-		    q->capaudit * 2 : 16, sizeof(*na))) == NULL)
-			return -1;
-		q->audit = na;
-		q->capaudit = q->capaudit ? q->capaudit * 2 : 16;
-	}
+	if ((na = ctrl_sq_grow(q->audit, q->naudit, &q->capaudit,
+	    sizeof(*na), 16)) == NULL)
+		return -1;
+	q->audit = na;
 	a = &q->audit[q->naudit];
 	a->msgid = CTRL_AUDIT_OTHER;
 	for (i = 0; i < sizeof(ctrl_audit_ids) / sizeof(ctrl_audit_ids[0]);
@@ -393,6 +421,9 @@ ctrl_sq_history(struct ctrl_sqlite *q, const char *who, const char *what,
 	}
 	rc = ctrl_sq_audit_add(q, who, what, nwid != 0 ? n : "-",
 	    mid != NULL ? m : "-", b, a);
+	if (rc == 0)
+		ctrl_obj_count_change(&q->store.counts, nwid, mid != NULL,
+		    before, after);
 fail:
 	ctrl_sq_done(q, st);
 	free(b);
@@ -450,12 +481,9 @@ ctrl_sq_network_ids(struct ctrl_store *s, uint64_t **ids, size_t *n)
 	    "(id < 0), id")) == NULL)
 		return CTRL_STORE_ERR;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				break;
-			v = nv;
-		}
+		if ((nv = ctrl_sq_grow(v, *n, &cap, sizeof(*v), 64)) == NULL)
+			break;
+		v = nv;
 		v[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
 	}
 	ctrl_sq_done(q, st);
@@ -628,12 +656,7 @@ ctrl_sq_network_delete(struct ctrl_store *s, uint64_t nwid, const char *who,
 	    ctrl_sq_history(q, who, "network delete", nwid, NULL, *old,
 	    NULL) == -1)
 		rc = CTRL_STORE_ERR;
-	rc = ctrl_sq_end(q, rc);
-	if (rc != CTRL_STORE_OK) {
-		json_decref(*old);
-		*old = NULL;
-	}
-	return rc;
+	return ctrl_sq_end_old(q, rc, old);
 }
 
 static int
@@ -710,12 +733,7 @@ ctrl_sq_member_delete(struct ctrl_store *s, uint64_t nwid, uint64_t mid,
 	    ctrl_sq_history(q, who, "member delete", nwid, &mid, *old,
 	    NULL) == -1))
 		rc = CTRL_STORE_ERR;
-	rc = ctrl_sq_end(q, rc);
-	if (rc != CTRL_STORE_OK) {
-		json_decref(*old);
-		*old = NULL;
-	}
-	return rc;
+	return ctrl_sq_end_old(q, rc, old);
 }
 
 static int
@@ -872,12 +890,9 @@ ctrl_sq_token_list(struct ctrl_store *s, struct ctrl_token **out,
 	    "token ORDER BY name")) == NULL)
 		return CTRL_STORE_ERR;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				break;
-			v = nv;
-		}
+		if ((nv = ctrl_sq_grow(v, *n, &cap, sizeof(*v), 8)) == NULL)
+			break;
+		v = nv;
 		t = &v[*n];
 		memset(t, 0, sizeof(*t));
 		snprintf(t->name, sizeof(t->name), "%s",

@@ -125,13 +125,33 @@ ctl_body_arg(const char *text, json_t **out)
 	return 0;
 }
 
+/* prints r, or with -j off the one line (it may point into r); frees r */
 static int
 ctl_show(const struct ctl_opts *o, json_t *r, const char *line)
 {
+	int rc = 0;
+
 	if (o->json || line == NULL)
-		return ctl_print(r);
-	printf("%s\n", line);
-	return 0;
+		rc = ctl_print(r);
+	else
+		printf("%s\n", line);
+	json_decref(r);
+	return rc;
+}
+
+/* one API request whose answer is printed as it came */
+static int
+ctl_api_print(const struct ctl_opts *o, const char *method, const char *path,
+    json_t *body)
+{
+	json_t *r;
+	int rc;
+
+	if ((rc = ctl_api(o, method, path, body, &r)) != 0)
+		return rc;
+	rc = ctl_print(r);
+	json_decref(r);
+	return rc;
 }
 
 static int
@@ -146,9 +166,7 @@ ctl_net_create(const struct ctl_opts *o, int argc, char **argv)
 	    json_object();
 	if ((rc = ctl_api(o, "POST", "/controller/network", body, &r)) != 0)
 		return rc;
-	rc = ctl_show(o, r, json_string_value(json_object_get(r, "id")));
-	json_decref(r);
-	return rc;
+	return ctl_show(o, r, json_string_value(json_object_get(r, "id")));
 }
 
 static int
@@ -186,15 +204,9 @@ ctl_net_one(const struct ctl_opts *o, const char *method, const char *nwid,
     json_t *body)
 {
 	char path[64];
-	json_t *r;
-	int rc;
 
 	snprintf(path, sizeof(path), "/controller/network/%s", nwid);
-	if ((rc = ctl_api(o, method, path, body, &r)) != 0)
-		return rc;
-	rc = ctl_print(r);
-	json_decref(r);
-	return rc;
+	return ctl_api_print(o, method, path, body);
 }
 
 static int
@@ -270,8 +282,6 @@ ctl_mem_one(const struct ctl_opts *o, int argc, char **argv,
     const char *what, const char *method, json_t *body)
 {
 	char path[128];
-	json_t *r;
-	int rc;
 
 	if (argc != 2 || ctl_check_nwid(argv[0]) != 0 ||
 	    ctl_check_mid(argv[1]) != 0) {
@@ -281,11 +291,7 @@ ctl_mem_one(const struct ctl_opts *o, int argc, char **argv,
 	}
 	snprintf(path, sizeof(path), "/controller/network/%s/member/%s",
 	    argv[0], argv[1]);
-	if ((rc = ctl_api(o, method, path, body, &r)) != 0)
-		return rc;
-	rc = ctl_print(r);
-	json_decref(r);
-	return rc;
+	return ctl_api_print(o, method, path, body);
 }
 
 static int
@@ -341,9 +347,7 @@ ctl_tok_create(const struct ctl_opts *o, int argc, char **argv)
 	    "admin"), &r)) != 0)
 		return rc;
 	/* the secret is shown this once; only its hash is stored */
-	rc = ctl_show(o, r, json_string_value(json_object_get(r, "token")));
-	json_decref(r);
-	return rc;
+	return ctl_show(o, r, json_string_value(json_object_get(r, "token")));
 }
 
 static int
@@ -380,9 +384,7 @@ ctl_tok_revoke(const struct ctl_opts *o, int argc, char **argv)
 	if ((rc = ctl_ctrl_call(o, json_pack("{s:s, s:s}", "cmd",
 	    "token-revoke", "name", argv[0]), &r)) != 0)
 		return rc;
-	rc = ctl_show(o, r, "revoked");
-	json_decref(r);
-	return rc;
+	return ctl_show(o, r, "revoked");
 }
 
 static int

@@ -1,9 +1,10 @@
 /*
- * zt-tapd's socket: the closed list of TAP_* requests from zt-vl2d and
- * the JSON questions of zt-ctl.  The IPC library has already checked the
- * peer's role against its uid and each frame's type, size and fd count;
- * here each body is decoded strictly (policy.c) and each request is
- * checked against zt-tapd's own record (device.c).  A malformed body
+ * zt-tapd's socket: the closed list of TAP_* requests from zt-vl2d, the
+ * node API's settings relayed by zt-vl1d and the JSON questions of
+ * zt-ctl.  The IPC library has already checked the peer's role against
+ * its uid and each frame's type, size and fd count; here each body is
+ * decoded strictly (policy.c) and each request is checked against
+ * zt-tapd's own record (device.c).  A malformed body
  * closes the connection; a request about another interface or outside
  * the scope rules is refused with an ERROR reply and logged.
  */
@@ -269,6 +270,114 @@ tapd_ctl_set(struct tapd_ctx *ctx, struct ipc_conn *c, json_t *req)
 	return tapd_settings_json(&n->s);
 }
 
+/*
+ * The node API's settings (TAPD_SETTINGS_*): zt-vl1d serves the token-
+ * checked HTTP API and relays a POST /network/<nwid> with allow* fields.
+ * The catalogue admits these types from zt-vl1d's role only, and its
+ * role only from zt-vl1's uid, so zt-vl2d can send neither.
+ */
+static const struct {
+	uint8_t		 bit;
+	const char	*name;
+} tapd_allow_bits[] = {
+	{ IPC_TAPD_ALLOW_MANAGED, "allowManaged" },
+	{ IPC_TAPD_ALLOW_GLOBAL, "allowGlobal" },
+	{ IPC_TAPD_ALLOW_DEFAULT, "allowDefault" },
+	{ IPC_TAPD_ALLOW_DNS, "allowDNS" },
+};
+
+static uint8_t
+tapd_allow_values(const struct tapd_settings *s)
+{
+	return (s->allow_managed ? IPC_TAPD_ALLOW_MANAGED : 0) |
+	    (s->allow_global ? IPC_TAPD_ALLOW_GLOBAL : 0) |
+	    (s->allow_default ? IPC_TAPD_ALLOW_DEFAULT : 0) |
+	    (s->allow_dns ? IPC_TAPD_ALLOW_DNS : 0);
+}
+
+static int
+tapd_settings_reply(struct tapd_ctx *ctx, struct ipc_conn *c, uint32_t id,
+    const uint64_t *nwids, size_t n)
+{
+	uint8_t buf[2 + 9 * IPC_TAPD_SETTINGS_MAX];
+	struct wbuf w;
+	size_t i;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	wbuf_put_u16(&w, (uint16_t)n);
+	for (i = 0; i < n; i++) {
+		wbuf_put_u64(&w, nwids[i]);
+		wbuf_put_u8(&w, tapd_allow_values(tapd_settings_of(ctx,
+		    nwids[i])));
+	}
+	if (wbuf_failed(&w))
+		return -1;
+	return ipc_send(c, IPC_MSG_TAPD_SETTINGS_REPLY, id, wbuf_data(&w),
+	    wbuf_len(&w));
+}
+
+static int
+tapd_on_settings_set(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct tapd_ctx *ctx = arg;
+	struct tapd_settings s;
+	struct tapd_net *n;
+	uint8_t mask, values;
+	uint64_t nwid;
+	char what[128];
+	size_t i, off = 0;
+
+	if (rbuf_get_u64(&m->body, &nwid) == -1 ||
+	    rbuf_get_u8(&m->body, &mask) == -1 ||
+	    rbuf_get_u8(&m->body, &values) == -1 ||
+	    rbuf_remaining(&m->body) != 0 || nwid == 0 || mask == 0 ||
+	    (mask & ~IPC_TAPD_ALLOW_ALL) != 0 || (values & ~mask) != 0)
+		return -1;
+	if ((n = tapd_net_get(ctx, nwid)) == NULL) {
+		ctx->settings_refused++;
+		return ipc_send_error(c, m->id, ENOSPC, "too many networks");
+	}
+	/* all or nothing: the copy is committed when every item applied */
+	s = n->s;
+	what[0] = '\0';
+	for (i = 0; i < sizeof(tapd_allow_bits) / sizeof(tapd_allow_bits[0]);
+	    i++) {
+		if ((mask & tapd_allow_bits[i].bit) == 0)
+			continue;
+		if (tapd_settings_set(&s, tapd_allow_bits[i].name,
+		    (values & tapd_allow_bits[i].bit) ? "1" : "0") == -1)
+			return ipc_send_error(c, m->id, EINVAL, "bad setting");
+		off += (size_t)snprintf(what + off, sizeof(what) - off,
+		    " %s=%d", tapd_allow_bits[i].name,
+		    (values & tapd_allow_bits[i].bit) != 0);
+	}
+	n->s = s;
+	ctx->settings_changed++;
+	log_info("network %016llx:%s (node API, uid %u)",
+	    (unsigned long long)nwid, what, (unsigned int)ipc_conn_uid(c));
+	tapd_settings_changed(ctx, nwid);
+	return tapd_settings_reply(ctx, c, m->id, &nwid, 1) == -1 ? -1 : 0;
+}
+
+static int
+tapd_on_settings_get(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct tapd_ctx *ctx = arg;
+	uint64_t nwids[IPC_TAPD_SETTINGS_MAX];
+	uint16_t n;
+	size_t i;
+
+	if (rbuf_get_u16(&m->body, &n) == -1 || n == 0 ||
+	    n > IPC_TAPD_SETTINGS_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rbuf_get_u64(&m->body, &nwids[i]) == -1)
+			return -1;
+	if (rbuf_remaining(&m->body) != 0)
+		return -1;
+	return tapd_settings_reply(ctx, c, m->id, nwids, n) == -1 ? -1 : 0;
+}
+
 static json_t *
 tapd_ctl_get(struct tapd_ctx *ctx, json_t *req)
 {
@@ -379,6 +488,8 @@ tapd_conn_up(struct ipc_conn *c, void *arg)
 {
 	struct tapd_ctx *ctx = arg;
 
+	if (ipc_conn_role(c) == IPC_ROLE_VL1D)
+		log_info("zt-vl1d connected (node API settings)");
 	if (ipc_conn_role(c) != IPC_ROLE_VL2D)
 		return;
 	if (ctx->vl2d != NULL)
@@ -406,6 +517,8 @@ static const struct ipc_handler tapd_handlers[] = {
 	{ IPC_MSG_TAP_SET_LINK, tapd_on_link },
 	{ IPC_MSG_TAP_CLOSE, tapd_on_close },
 	{ IPC_MSG_CTL_REQUEST, tapd_on_ctl },
+	{ IPC_MSG_TAPD_SETTINGS_SET, tapd_on_settings_set },
+	{ IPC_MSG_TAPD_SETTINGS_GET, tapd_on_settings_get },
 	{ 0, NULL },
 };
 
@@ -467,7 +580,7 @@ tapd_control_open(struct tapd_ctx *ctx)
 	 * zt-vl2d's socket: zt-vl2 is not in group zt, which gates zt-ctl.
 	 * Open to every local user as zt-vl1d-ipc.sock is, because the IPC
 	 * library admits only the zt-vl2d role and only from zt-vl2's uid
-	 * (SO_PEERCRED).  Under socket activation the run directory may not
+	 * (SO_PEERCRED), and zt-vl1d's from zt-vl1's for the settings.  Under socket activation the run directory may not
 	 * be ours to write: zt-vl2d is then reachable only through the
 	 * control socket, which is said once.
 	 */
@@ -483,7 +596,8 @@ tapd_control_open(struct tapd_ctx *ctx)
 		return -1;
 	}
 	ctx->daemons_fd = fd;
-	ctx->daemons = ipc_listener_new(ctx->ipc, fd, IPC_R(VL2D), &cb, ctx);
+	ctx->daemons = ipc_listener_new(ctx->ipc, fd, IPC_R(VL2D) |
+	    IPC_R(VL1D), &cb, ctx);
 	return ctx->daemons == NULL ? -1 : 0;
 }
 

@@ -14,15 +14,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "priv.h"
 #include "notify.h"
@@ -37,54 +36,43 @@ usage(void)
 	exit(2);
 }
 
+static int
+tapd_opt(void *arg, int ch, const char *v)
+{
+	struct tapd_ctx *ctx = arg;
+
+	switch (ch) {
+	case 'H':
+		ctx->cfg.statedir = v;
+		return 0;
+	case 'm':
+		ctx->cfg.scan_ms = (unsigned int)daemon_opt_long(v, 100,
+		    600000, "scan interval");
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static void
 tapd_parse(struct tapd_ctx *ctx, int argc, char **argv, bool *print)
 {
 	static const struct option opts[] = {
 		{ "home", required_argument, NULL, 'H' },
-		{ "rundir", required_argument, NULL, 'R' },
-		{ "log-level", required_argument, NULL, 'l' },
 		{ "scan-ms", required_argument, NULL, 'm' },
-		{ "print-policy", no_argument, NULL, 'P' },
+		DAEMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level lvl = LOG_LVL_INFO;
-	char *end;
-	long v;
-	int ch;
+	struct daemon_args a;
 
 	ctx->cfg.statedir = ZT_STATEDIR "/tapd";
-	ctx->cfg.rundir = ZT_RUNDIR;
 	ctx->cfg.ctl_group = "zt";
 	ctx->cfg.scan_ms = TAPD_MCAST_SCAN_MS;
-	while ((ch = getopt_long(argc, argv, "H:R:l:m:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'H':
-			ctx->cfg.statedir = optarg;
-			break;
-		case 'R':
-			ctx->cfg.rundir = optarg;
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &lvl) == -1)
-				fatalx("bad log level '%s'", optarg);
-			break;
-		case 'm':
-			v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 100 || v > 600000)
-				fatalx("bad scan interval '%s'", optarg);
-			ctx->cfg.scan_ms = (unsigned int)v;
-			break;
-		case 'P':
-			*print = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_parse(&a, argc, argv, "H:R:l:m:", opts, tapd_opt,
+	    ctx) == -1)
 		usage();
-	log_setlevel(lvl);
+	ctx->cfg.rundir = a.rundir;
+	*print = a.print_policy;
 }
 
 static void
@@ -92,10 +80,9 @@ tapd_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct tapd_ctx *ctx = arg;
 
-	log_info("stopping on signal %d: removing the devices", (int)sig);
-	notify_send("STOPPING=1");
+	daemon_stopping(ctx->base, (int)sig);
+	log_info("removing the devices");
 	tapd_dev_close_all(ctx);
-	event_base_loopbreak(ctx->base);
 }
 
 static void
@@ -111,17 +98,9 @@ tapd_scan(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-tapd_watchdog(evutil_socket_t fd, short what, void *arg)
-{
-	notify_send("WATCHDOG=1");
-}
-
-static void
 tapd_setup(struct tapd_ctx *ctx)
 {
 	struct ipc_config ic;
-	struct timeval tv;
-	uint64_t wd;
 
 	if (notify_open() == -1)
 		fatalx("cannot reach the service manager");
@@ -141,47 +120,25 @@ tapd_setup(struct tapd_ctx *ctx)
 	ipc_config_init(&ic, IPC_ROLE_TAPD);
 	ctx->vl2_uid = priv_role_uid("zt-vl2");
 	ic.role_uid[IPC_ROLE_VL2D] = ctx->vl2_uid;
+	/* the node API's allow* settings (TAPD_SETTINGS_* only) */
+	ic.role_uid[IPC_ROLE_VL1D] = priv_role_uid("zt-vl1");
 	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
 		fatalx("ipc");
 	if (tapd_control_open(ctx) == -1)
 		fatalx("cannot open the control socket in %s",
 		    ctx->cfg.rundir);
-	ctx->ev_scan = evtimer_new(ctx->base, tapd_scan, ctx);
-	if ((wd = notify_watchdog_usec()) > 0) {
-		tv.tv_sec = (time_t)(wd / 2 / 1000000);
-		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
-		if ((ctx->ev_watchdog = event_new(ctx->base, -1, EV_PERSIST,
-		    tapd_watchdog, ctx)) == NULL ||
-		    event_add(ctx->ev_watchdog, &tv) == -1)
-			fatalx("watchdog");
-	}
-	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, tapd_signal, ctx);
-	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, tapd_signal, ctx);
-	if (ctx->ev_scan == NULL || ctx->ev_sigterm == NULL ||
-	    ctx->ev_sigint == NULL ||
-	    evsignal_add(ctx->ev_sigterm, NULL) == -1 ||
-	    evsignal_add(ctx->ev_sigint, NULL) == -1)
+	if ((ctx->ev_scan = evtimer_new(ctx->base, tapd_scan, ctx)) == NULL)
 		fatalx("events");
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static int
-tapd_print_policy(void)
-{
-	json_t *o = json_object();
-	int rc;
-
-	json_object_set_new(o, "zt-tapd", sandbox_policy_json(&tapd_policy));
-	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputc('\n', stdout);
-	json_decref(o);
-	return rc == 0 ? 0 : 1;
+	ctx->ev_watchdog = daemon_watchdog_start(ctx->base);
+	daemon_stop_signals(ctx->base, tapd_signal, ctx, &ctx->ev_sigterm,
+	    &ctx->ev_sigint);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct tapd_ctx ctx;
+	const struct sandbox_policy *const policies[] = { &tapd_policy };
 	bool print = false;
 	size_t i;
 
@@ -190,7 +147,8 @@ main(int argc, char **argv)
 	log_init("zt-tapd", LOG_LVL_INFO);
 	tapd_parse(&ctx, argc, argv, &print);
 	if (print)
-		return tapd_print_policy();
+		return daemon_print_policies(policies,
+		    SANDBOX_NITEMS(policies));
 
 	tapd_setup(&ctx);
 	tapd_policy_set_statedir(ctx.cfg.statedir);

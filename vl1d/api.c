@@ -2,13 +2,15 @@
  * The node's local HTTP API (spec/service.md §6; issue 7 item 6): the
  * subset of ZeroTier One's routes that tools use, served by zt-vl1d with
  * libevent's evhttp on the primary port.  /status, /health, /config,
- * /peer and /moon are answered here; /controller and
- * /unstable/controller are passed on to zt-controllerd (api_forward);
- * /network belongs to zt-vl2d (see api_network).  Every request needs a
- * loopback source (or one in settings.allowManagementFrom) and the token
- * of authtoken.secret (or --api-token), which is made on first start if
- * missing, mode 0640, group zt.  "settings": {"httpApi":
- * false} in local.conf turns the API off.
+ * /peer, /moon and /metrics (Prometheus text) are answered here;
+ * /controller and /unstable/controller are passed on to zt-controllerd
+ * (api_forward); /network belongs to zt-vl2d (see api_network).  Every
+ * request needs a loopback source (or one in
+ * settings.allowManagementFrom) and the token of authtoken.secret (or
+ * --api-token), which is made on first start if missing, mode 0640,
+ * group zt; /metrics is allowed from any source, with that token or the
+ * one of metricstoken.secret.  "settings": {"httpApi": false} in
+ * local.conf turns the API off.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -57,20 +59,39 @@ struct vl1d_api {
 	struct evhttp		*http;
 	char			 token[API_TOKEN_MAX + 1];
 	size_t			 token_len;
+	/* metricstoken.secret: good for /metrics only (§6.2) */
+	char			 mtoken[API_TOKEN_MAX + 1];
+	size_t			 mtoken_len;
 	json_t			*localconf;	/* the file as read, or {} */
 	LIST_HEAD(, api_fwd)	 fwds;		/* requests at zt-controllerd */
 	unsigned int		 nfwds;
 	LIST_HEAD(, api_net)	 nets;		/* requests at zt-vl2d */
 	unsigned int		 nnets;
+	struct vl1d_tapd	*tapd;		/* made on first use */
 };
 
-/* a /network request at zt-vl2d, matched to its answer by IPC id */
+/*
+ * A /network request: at zt-tapd when it sets allow* fields, at zt-vl2d
+ * (matched to its answer by IPC id), at zt-tapd again for the settings
+ * shown in zt-vl2d's answer.
+ */
+enum api_net_stage {
+	API_NET_TAPD_SET,
+	API_NET_VL2D,
+	API_NET_TAPD_GET,
+};
+
 struct api_net {
 	LIST_ENTRY(api_net)	 entry;
 	struct vl1d_api		*api;
 	struct evhttp_request	*req;		/* the client's */
 	struct event		*timer;
+	enum evhttp_cmd_type	 method;
+	enum api_net_stage	 stage;
 	uint32_t		 id;
+	char			*text;		/* for zt-vl2d, until sent */
+	int			 status;	/* zt-vl2d's answer ... */
+	json_t			*reply;		/* ... while zt-tapd is asked */
 };
 
 /*
@@ -106,6 +127,8 @@ static struct log_drops api_fwd_failed =
     LOG_DROPS_INIT("controller request not answered by zt-controllerd");
 static struct log_drops api_net_failed =
     LOG_DROPS_INIT("network request not answered by zt-vl2d");
+static struct log_drops api_tapd_failed =
+    LOG_DROPS_INIT("network settings not answered by zt-tapd");
 
 /* spec/service.md §6.1: errors carry their status and a description */
 static void
@@ -370,8 +393,11 @@ api_net_free(struct api_net *n)
 {
 	LIST_REMOVE(n, entry);
 	n->api->nnets--;
+	vl1d_tapd_cancel(n->api->tapd, n);
 	if (n->timer != NULL)
 		event_free(n->timer);
+	free(n->text);
+	json_decref(n->reply);
 	free(n);
 }
 
@@ -382,7 +408,8 @@ api_net_fail(struct api_net *n, int status, const char *what)
 
 	memset(&r, 0, sizeof(r));
 	api_error(&r, status, what);
-	log_drop(&api_net_failed, "%d %s", status, what);
+	log_drop(n->stage == API_NET_VL2D ? &api_net_failed :
+	    &api_tapd_failed, "%d %s", status, what);
 	api_send(n->req, &r);
 	json_decref(r.json);
 	api_net_free(n);
@@ -391,9 +418,209 @@ api_net_fail(struct api_net *n, int status, const char *what)
 static void
 api_net_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	struct api_net *n = arg;
+
 	(void)fd;
 	(void)what;
-	api_net_fail(arg, 504, "zt-vl2d did not answer in time");
+	api_net_fail(n, 504, n->stage == API_NET_VL2D ? "zt-vl2d did not "
+	    "answer in time" : "zt-tapd did not answer in time");
+}
+
+/*
+ * The allow* fields of a POST body are zt-tapd's (DESIGN.md): taken out
+ * of the body zt-vl2d gets and collected as IPC_TAPD_ALLOW_* bits.
+ * ZeroTier One takes booleans (and 0 / 1); anything else is refused
+ * before any part of the request has an effect.  -1 with the field's
+ * name in *bad.
+ */
+static int
+api_net_allow(json_t *body, uint8_t *mask, uint8_t *values,
+    const char **bad)
+{
+	static const struct {
+		const char	*name;
+		uint8_t		 bit;
+	} keys[] = {
+		{ "allowManaged", IPC_TAPD_ALLOW_MANAGED },
+		{ "allowGlobal", IPC_TAPD_ALLOW_GLOBAL },
+		{ "allowDefault", IPC_TAPD_ALLOW_DEFAULT },
+		{ "allowDNS", IPC_TAPD_ALLOW_DNS },
+	};
+	json_t *v;
+	size_t i;
+	bool on;
+
+	*mask = *values = 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = json_object_get(body, keys[i].name)) == NULL)
+			continue;
+		if (json_is_boolean(v))
+			on = json_is_true(v);
+		else if (json_is_integer(v) && (json_integer_value(v) == 0 ||
+		    json_integer_value(v) == 1))
+			on = json_integer_value(v) == 1;
+		else {
+			*bad = keys[i].name;
+			return -1;
+		}
+		*mask |= keys[i].bit;
+		if (on)
+			*values |= keys[i].bit;
+		json_object_del(body, keys[i].name);
+	}
+	return 0;
+}
+
+/* zt-tapd's values written over one network object */
+static void
+api_net_merge_one(json_t *o, const struct vl1d_tapd_setting *s, size_t n)
+{
+	const char *id;
+	uint64_t nwid;
+	size_t i;
+
+	if (!json_is_object(o) || (id = json_string_value(json_object_get(o,
+	    "id"))) == NULL || strlen(id) != 16 ||
+	    hex_parse_u64(id, 16, &nwid) == -1)
+		return;
+	for (i = 0; i < n && s[i].nwid != nwid; i++)
+		;
+	if (i == n)
+		return;
+	json_object_set_new(o, "allowManaged", json_boolean(s[i].values &
+	    IPC_TAPD_ALLOW_MANAGED));
+	json_object_set_new(o, "allowGlobal", json_boolean(s[i].values &
+	    IPC_TAPD_ALLOW_GLOBAL));
+	json_object_set_new(o, "allowDefault", json_boolean(s[i].values &
+	    IPC_TAPD_ALLOW_DEFAULT));
+	json_object_set_new(o, "allowDNS", json_boolean(s[i].values &
+	    IPC_TAPD_ALLOW_DNS));
+}
+
+/* zt-vl2d's answer, with zt-tapd's values when they came */
+static void
+api_net_finish(struct api_net *n, const struct vl1d_tapd_setting *s,
+    size_t ns)
+{
+	struct api_resp r;
+	json_t *o;
+	size_t i;
+
+	if (s != NULL) {
+		if (json_is_array(n->reply))
+			json_array_foreach(n->reply, i, o)
+				api_net_merge_one(o, s, ns);
+		else
+			api_net_merge_one(n->reply, s, ns);
+	}
+	memset(&r, 0, sizeof(r));
+	r.status = n->status;
+	r.json = n->reply;
+	api_send(n->req, &r);
+	api_net_free(n);
+}
+
+static void
+api_net_tapd_got(void *arg, int err, const char *why,
+    const struct vl1d_tapd_setting *s, size_t ns)
+{
+	struct api_net *n = arg;
+
+	/* without zt-tapd's answer zt-vl2d's object is shown as it is */
+	if (err != 0) {
+		log_drop(&api_tapd_failed, "shown as zt-vl2d has them: %s",
+		    why);
+		s = NULL;
+	}
+	api_net_finish(n, s, ns);
+}
+
+/*
+ * zt-vl2d answered 200 with a network object or a list: zt-tapd is asked
+ * for their settings.  0 when that is under way, -1 when the answer is
+ * to go out as zt-vl2d gave it.
+ */
+static int
+api_net_ask_tapd(struct api_net *n, int status, const uint8_t *text,
+    size_t len)
+{
+	uint64_t nwids[IPC_TAPD_SETTINGS_MAX];
+	const char *id;
+	json_error_t je;
+	json_t *j, *o;
+	size_t i, k = 0;
+
+	if (status != 200 || len == 0 || (j = json_loadb((const char *)text,
+	    len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return -1;
+	if (json_is_object(j)) {
+		if ((id = json_string_value(json_object_get(j, "id"))) !=
+		    NULL && strlen(id) == 16 && hex_parse_u64(id, 16,
+		    &nwids[0]) == 0)
+			k = 1;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, o) {
+			if (k == IPC_TAPD_SETTINGS_MAX)
+				break;
+			if ((id = json_string_value(json_object_get(o,
+			    "id"))) != NULL && strlen(id) == 16 &&
+			    hex_parse_u64(id, 16, &nwids[k]) == 0)
+				k++;
+		}
+	}
+	if (k == 0 || vl1d_tapd_get(n->api->ctx, &n->api->tapd, nwids, k,
+	    api_net_tapd_got, n) == -1) {
+		json_decref(j);
+		return -1;
+	}
+	n->stage = API_NET_TAPD_GET;
+	n->status = status;
+	n->reply = j;
+	return 0;
+}
+
+/* the request goes on to zt-vl2d; -1 when it cannot (answered) */
+static int
+api_net_to_vl2d(struct api_net *n)
+{
+	struct vl1d_ctx *ctx = n->api->ctx;
+	int rc;
+
+	n->stage = API_NET_VL2D;
+	if (ctx->vl2d == NULL) {
+		api_net_fail(n, 503, "zt-vl2d is not connected: networks "
+		    "are not available");
+		return -1;
+	}
+	n->id = ipc_conn_next_id(ctx->vl2d);
+	rc = ipc_send(ctx->vl2d, IPC_MSG_VL2_API_REQ, n->id, n->text,
+	    strlen(n->text));
+	free(n->text);
+	n->text = NULL;
+	if (rc == -1) {
+		api_net_fail(n, 503, "zt-vl2d is busy");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+api_net_tapd_set(void *arg, int err, const char *why,
+    const struct vl1d_tapd_setting *s, size_t ns)
+{
+	struct api_net *n = arg;
+	char msg[320];
+
+	(void)s;
+	(void)ns;
+	if (err == 0) {
+		api_net_to_vl2d(n);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "zt-tapd: %s", why);
+	/* a busy, restarting or missing zt-tapd is worth a retry */
+	api_net_fail(n, err == EINVAL ? 400 : err == EHOSTUNREACH ||
+	    err == ECONNRESET || err == EAGAIN ? 503 : 500, msg);
 }
 
 /*
@@ -402,18 +629,22 @@ api_net_timeout(evutil_socket_t fd, short what, void *arg)
  * The request goes over the IPC link as {method, nwid, body} and the
  * evhttp request stays pending until VL2_API_REPLY with the same id
  * comes back (vl1d_api_net_reply), the timer fires or the link drops.
+ * allowManaged, allowGlobal, allowDefault and allowDNS are zt-tapd's
+ * (tapconn.c): a POST that has them sets them there first, and every
+ * network object zt-vl2d answers with gets zt-tapd's values.
  */
 static void
 api_network(struct vl1d_api *api, struct evhttp_request *req,
     const struct api_req *q, struct api_resp *r)
 {
 	struct timeval tv = { API_NET_TIMEOUT_S, 0 };
-	const char *method, *nwid = NULL;
+	const char *method, *nwid = NULL, *bad = NULL;
+	uint8_t mask = 0, values = 0;
 	struct api_net *n;
 	json_error_t je;
 	json_t *body, *o;
-	char *text;
-	int rc;
+	uint64_t id = 0;
+	char *text, msg[96];
 
 	if (q->path[8] == '/') {
 		nwid = q->path + 9;
@@ -445,6 +676,19 @@ api_network(struct vl1d_api *api, struct evhttp_request *req,
 		json_decref(body);
 		return api_error(r, 400, "the body is not a JSON object");
 	}
+	if (strcmp(method, "POST") == 0) {
+		if (api_net_allow(body, &mask, &values, &bad) == -1) {
+			json_decref(body);
+			snprintf(msg, sizeof(msg), "%s must be true or false",
+			    bad);
+			return api_error(r, 400, msg);
+		}
+		if (mask != 0 && (strlen(nwid) != 16 ||
+		    hex_parse_u64(nwid, 16, &id) == -1 || id == 0)) {
+			json_decref(body);
+			return api_error(r, 400, "invalid network id");
+		}
+	}
 	o = json_pack("{s:s, s:s?, s:o}", "method", method, "nwid", nwid,
 	    "body", body);
 	if (o == NULL || (text = json_dumps(o, JSON_COMPACT)) == NULL) {
@@ -462,24 +706,29 @@ api_network(struct vl1d_api *api, struct evhttp_request *req,
 	}
 	n->api = api;
 	n->req = req;
-	n->id = ipc_conn_next_id(api->ctx->vl2d);
+	n->text = text;
+	n->method = q->method;
+	n->stage = API_NET_TAPD_SET;
 	LIST_INSERT_HEAD(&api->nets, n, entry);
 	api->nnets++;
 	if ((n->timer = evtimer_new(api->ctx->base, api_net_timeout, n)) ==
 	    NULL || evtimer_add(n->timer, &tv) == -1) {
-		free(text);
 		api_net_free(n);
 		return api_error(r, 500, "cannot start a timer");
 	}
-	rc = ipc_send(api->ctx->vl2d, IPC_MSG_VL2_API_REQ, n->id, text,
-	    strlen(text));
-	free(text);
-	if (rc == -1) {
-		api_net_free(n);
-		log_drop(&api_net_failed, "cannot queue to zt-vl2d");
-		return api_error(r, 503, "zt-vl2d is busy");
+	r->status = 0;		/* pending: answered by a callback */
+	if (mask == 0) {
+		api_net_to_vl2d(n);
+		return;
 	}
-	r->status = 0;		/* pending: vl1d_api_net_reply answers */
+	/* the settings first: a refusal then leaves nothing joined */
+	if (vl1d_tapd_set(api->ctx, &api->tapd, id, mask, values,
+	    api_net_tapd_set, n) == -1) {
+		log_drop(&api_tapd_failed, "%s", strerror(errno));
+		api_net_free(n);
+		api_error(r, 503, "zt-tapd is not reachable: allowManaged, "
+		    "allowGlobal, allowDefault and allowDNS cannot be set");
+	}
 }
 
 void
@@ -493,7 +742,7 @@ vl1d_api_net_reply(struct vl1d_ctx *ctx, uint32_t id, int status,
 	if (api == NULL)
 		return;
 	LIST_FOREACH(n, &api->nets, entry)
-		if (n->id == id)
+		if (n->stage == API_NET_VL2D && n->id == id)
 			break;
 	if (n == NULL) {
 		/* timed out already: the client has had its 504 */
@@ -502,6 +751,9 @@ vl1d_api_net_reply(struct vl1d_ctx *ctx, uint32_t id, int status,
 	}
 	if (status < 200 || status > 599)
 		return api_net_fail(n, 502, "zt-vl2d's answer has no status");
+	if (n->method != EVHTTP_REQ_DELETE &&
+	    api_net_ask_tapd(n, status, text, len) == 0)
+		return;
 	if ((b = evbuffer_new()) == NULL)
 		return api_net_fail(n, 500, "out of memory");
 	if (len > 0) {
@@ -516,16 +768,22 @@ vl1d_api_net_reply(struct vl1d_ctx *ctx, uint32_t id, int status,
 	api_net_free(n);
 }
 
-/* the link to zt-vl2d is gone: what it had will not be answered */
+/*
+ * The link to zt-vl2d is gone: what it had will not be answered.  A
+ * request at zt-tapd finds the link gone when its turn comes.
+ */
 void
 vl1d_api_net_down(struct vl1d_ctx *ctx)
 {
-	struct api_net *n;
+	struct api_net *n, *next;
 
 	if (ctx->api == NULL)
 		return;
-	while ((n = LIST_FIRST(&ctx->api->nets)) != NULL)
-		api_net_fail(n, 503, "zt-vl2d disconnected");
+	for (n = LIST_FIRST(&ctx->api->nets); n != NULL; n = next) {
+		next = LIST_NEXT(n, entry);
+		if (n->stage == API_NET_VL2D)
+			api_net_fail(n, 503, "zt-vl2d disconnected");
+	}
 }
 
 static void
@@ -643,9 +901,12 @@ api_source_ok(struct vl1d_api *api, struct evhttp_request *req)
 	return false;
 }
 
-/* §6.2: the first of X-ZT1-Auth and "Authorization: Bearer" counts */
+/*
+ * §6.2: the first of X-ZT1-Auth and "Authorization: Bearer" counts; for
+ * /metrics the metrics token is as good as the API token.
+ */
 static bool
-api_token_ok(struct vl1d_api *api, struct evhttp_request *req)
+api_token_ok(struct vl1d_api *api, struct evhttp_request *req, bool metrics)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *v;
@@ -656,6 +917,9 @@ api_token_ok(struct vl1d_api *api, struct evhttp_request *req)
 			return false;
 		v += 7;
 	}
+	if (metrics && api->mtoken_len > 0 && strlen(v) == api->mtoken_len &&
+	    CRYPTO_memcmp(v, api->mtoken, api->mtoken_len) == 0)
+		return true;
 	return strlen(v) == api->token_len &&
 	    CRYPTO_memcmp(v, api->token, api->token_len) == 0;
 }
@@ -921,6 +1185,105 @@ api_forward(struct vl1d_api *api, struct evhttp_request *req,
 	r->status = 0;		/* pending: api_fwd_answer replies */
 }
 
+static bool
+api_is_metrics(const struct evhttp_uri *uri)
+{
+	const char *p;
+
+	return uri != NULL && (p = evhttp_uri_get_path(uri)) != NULL &&
+	    strcmp(p, "/metrics") == 0;
+}
+
+static void
+api_prom_family(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+struct api_prom_walk {
+	struct evbuffer	*b;
+	int64_t		 now;
+};
+
+/* zt_peer_path_count{node_id,status} as 1.14.1 labels it */
+static void
+api_prom_peer(struct vl1_peer *p, void *arg)
+{
+	struct api_prom_walk *w = arg;
+	unsigned int i, alive = 0, dead = 0;
+	char a[11];
+
+	for (i = 0; i < VL1_MAX_PATHS; i++) {
+		if (!p->paths[i].used)
+			continue;
+		if (vl1_path_alive(&p->paths[i], w->now))
+			alive++;
+		else
+			dead++;
+	}
+	zt_address_fmt(p->id.address, a);
+	evbuffer_add_printf(w->b, "zt_peer_path_count{node_id=\"%s\","
+	    "status=\"alive\"} %u\n", a, alive);
+	evbuffer_add_printf(w->b, "zt_peer_path_count{node_id=\"%s\","
+	    "status=\"dead\"} %u\n", a, dead);
+}
+
+/*
+ * GET /metrics (§6.3): ZeroTier One's Prometheus names and labels for
+ * what zt-vl1d counts.  1.14.1 serves metrics.prom, rewritten every
+ * 5 s; the text is made here from the live counters instead, so there
+ * is no file to write.  zt-vl2d's and zt-controllerd's counters are
+ * not in it (zt-ctl info -j shows them).  0, or -1 out of memory.
+ */
+static int
+api_metrics(struct vl1d_api *api, struct evhttp_request *req)
+{
+	static const char *const dir[2] = { "rx", "tx" };
+	const struct vl1_stats *st = &api->ctx->node->st;
+	struct api_prom_walk w;
+	const char *name;
+	unsigned int d, i;
+
+	if ((w.b = evbuffer_new()) == NULL)
+		return -1;
+	w.now = vl1d_now(api->ctx);
+	api_prom_family(w.b, "zt_packet", "counter",
+	    "incoming packet type counts");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < VL1_VERB_SLOTS; i++)
+			if ((name = vl1_verb_metric(i)) != NULL)
+				evbuffer_add_printf(w.b, "zt_packet{direction="
+				    "\"%s\",packet_type=\"%s\"} %llu\n", dir[d],
+				    name, (unsigned long long)st->verbs[d][i]);
+	api_prom_family(w.b, "zt_packet_error", "counter",
+	    "incoming packet errors");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < VL1_ERROR_SLOTS; i++)
+			if ((name = vl1_error_metric(i)) != NULL)
+				evbuffer_add_printf(w.b, "zt_packet_error{"
+				    "direction=\"%s\",error_type=\"%s\"} "
+				    "%llu\n", dir[d], name,
+				    (unsigned long long)st->errors[d][i]);
+	api_prom_family(w.b, "zt_data", "counter",
+	    "number of bytes ZeroTier has transmitted or received");
+	evbuffer_add_printf(w.b, "zt_data{direction=\"rx\",protocol=\"udp\"} "
+	    "%llu\nzt_data{direction=\"tx\",protocol=\"udp\"} %llu\n",
+	    (unsigned long long)st->rx_bytes,
+	    (unsigned long long)st->tx_bytes);
+	api_prom_family(w.b, "zt_peer_path_count", "gauge",
+	    "number of paths to peer");
+	vl1_peers_foreach(&api->ctx->node->peers, api_prom_peer, &w);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	evhttp_send_reply(req, 200, api_reason(200), w.b);
+	evbuffer_free(w.b);
+	return 0;
+}
+
 static void
 api_request(struct evhttp_request *req, void *arg)
 {
@@ -938,7 +1301,8 @@ api_request(struct evhttp_request *req, void *arg)
 		api_error(&r, 405, "GET, POST, PUT or DELETE");
 		goto send;
 	}
-	if (!api_source_ok(api, req)) {
+	/* §6.2: /metrics is for scrapers anywhere, with a token */
+	if (!api_source_ok(api, req) && !api_is_metrics(uri)) {
 		log_drop(&api_foreign, "refused");
 		api_error(&r, 403, "not a management address");
 		goto send;
@@ -966,10 +1330,20 @@ api_request(struct evhttp_request *req, void *arg)
 			return;
 		goto send;
 	}
-	if (!api_token_ok(api, req)) {
+	if (!api_token_ok(api, req, api_is_metrics(uri))) {
 		log_drop(&api_refused, "%s", q.path);
 		/* as 1.14.1: 401 with an empty object */
 		r.status = 401;
+		goto send;
+	}
+	if (api_is_metrics(uri)) {
+		if (q.method != EVHTTP_REQ_GET) {
+			api_error(&r, 405, "GET only");
+			goto send;
+		}
+		if (api_metrics(api, req) == 0)
+			return;
+		api_error(&r, 500, "out of memory");
 		goto send;
 	}
 	if ((q.len = evbuffer_get_length(in)) > API_BODY_MAX) {
@@ -1013,11 +1387,14 @@ api_token_make(char *tok)
 }
 
 /*
- * authtoken.secret: read and trimmed as ZeroTier One does; made on first
- * start, mode 0640 and group zt so that group zt's tools can read it.
+ * authtoken.secret (and metricstoken.secret): read and trimmed as
+ * ZeroTier One does; made on first start, mode 0640, in group (zt for
+ * the API token, so that group zt's tools can read it) when one is
+ * given.  tok holds API_TOKEN_MAX + 1 bytes.
  */
 static int
-api_token_load(struct vl1d_api *api, const char *path, const char *group)
+api_token_load(char *tok, size_t *toklen, const char *path,
+    const char *group)
 {
 	char *text, *s, *e;
 	struct group *gr;
@@ -1032,15 +1409,14 @@ api_token_load(struct vl1d_api *api, const char *path, const char *group)
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t' ||
 		    e[-1] == '\r' || e[-1] == '\n'))
 			e--;
-		api->token_len = (size_t)(e - s);
-		if (api->token_len > 0 && memchr(s, '\0', api->token_len) ==
-		    NULL)
-			memcpy(api->token, s, api->token_len);
+		*toklen = (size_t)(e - s);
+		if (*toklen > 0 && memchr(s, '\0', *toklen) == NULL)
+			memcpy(tok, s, *toklen);
 		else
-			api->token_len = 0;
+			*toklen = 0;
 		OPENSSL_cleanse(text, len);
 		free(text);
-		if (api->token_len == 0) {
+		if (*toklen == 0) {
 			log_warnx("%s: empty or not text", path);
 			return -1;
 		}
@@ -1050,12 +1426,12 @@ api_token_load(struct vl1d_api *api, const char *path, const char *group)
 		log_warn("%s", path);
 		return -1;
 	}
-	if (api_token_make(api->token) == -1 ||
-	    file_write_atomic(path, api->token, API_TOKEN_LEN, 0640) == -1) {
+	if (api_token_make(tok) == -1 ||
+	    file_write_atomic(path, tok, API_TOKEN_LEN, 0640) == -1) {
 		log_warn("%s", path);
 		return -1;
 	}
-	api->token_len = API_TOKEN_LEN;
+	*toklen = API_TOKEN_LEN;
 	if (group != NULL && (gr = getgrnam(group)) != NULL &&
 	    chown(path, (uid_t)-1, gr->gr_gid) == -1)
 		log_warn("%s: group %s", path, group);
@@ -1124,8 +1500,17 @@ vl1d_api_open(struct vl1d_ctx *ctx)
 	else
 		snprintf(path, sizeof(path), "%s/authtoken.secret",
 		    ctx->cfg.home);
-	if (api_token_load(api, path, ctx->cfg.ctl_group) == -1 ||
-	    (api->localconf = api_localconf_json(ctx->cfg.home)) == NULL ||
+	if (api_token_load(api->token, &api->token_len, path,
+	    ctx->cfg.ctl_group) == -1)
+		goto fail;
+	/*
+	 * Without it /metrics takes the API token only (logged).  It stays
+	 * in zt-vl1's group: a scraper's configuration is root's to write.
+	 */
+	snprintf(path, sizeof(path), "%s/metricstoken.secret", ctx->cfg.home);
+	if (api_token_load(api->mtoken, &api->mtoken_len, path, NULL) == -1)
+		api->mtoken_len = 0;
+	if ((api->localconf = api_localconf_json(ctx->cfg.home)) == NULL ||
 	    (api->http = evhttp_new(ctx->base)) == NULL)
 		goto fail;
 	/*
@@ -1181,9 +1566,11 @@ vl1d_api_free(struct vl1d_api *api)
 		json_decref(r.json);
 		api_net_free(n);
 	}
+	vl1d_tapd_free(api->tapd);
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	json_decref(api->localconf);
 	OPENSSL_cleanse(api->token, sizeof(api->token));
+	OPENSSL_cleanse(api->mtoken, sizeof(api->mtoken));
 	free(api);
 }

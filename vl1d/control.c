@@ -16,6 +16,7 @@
 #include "log.h"
 #include "node_int.h"
 #include "packet.h"
+#include "peerev.h"
 #include "reasm.h"
 #include "vl1d.h"
 
@@ -228,6 +229,39 @@ vl1d_json_peers(struct vl1d_ctx *ctx, bool api)
 	return pl.arr;
 }
 
+/*
+ * zt_packet{packet_type,direction} and zt_packet_error{error_type,
+ * direction} with their labels flattened into the key in label order,
+ * as zt_data_udp_rx: zt_packet_hello_rx, zt_packet_error_obj_not_found_tx.
+ */
+static void
+vl1d_ctl_verb_counters(const struct vl1_stats *st, json_t *o)
+{
+	static const char *const dir[2] = { "rx", "tx" };
+	char key[96];
+	const char *name;
+	unsigned int d, i;
+
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < VL1_VERB_SLOTS; i++) {
+			if ((name = vl1_verb_metric(i)) == NULL)
+				continue;
+			snprintf(key, sizeof(key), "zt_packet_%s_%s", name,
+			    dir[d]);
+			json_object_set_new(o, key,
+			    json_integer((json_int_t)st->verbs[d][i]));
+		}
+		for (i = 0; i < VL1_ERROR_SLOTS; i++) {
+			if ((name = vl1_error_metric(i)) == NULL)
+				continue;
+			snprintf(key, sizeof(key), "zt_packet_error_%s_%s",
+			    name, dir[d]);
+			json_object_set_new(o, key,
+			    json_integer((json_int_t)st->errors[d][i]));
+		}
+	}
+}
+
 /* issue 4 item 8: what came in and out, and why packets were dropped */
 static json_t *
 vl1d_ctl_counters(struct vl1d_ctx *ctx)
@@ -235,11 +269,12 @@ vl1d_ctl_counters(struct vl1d_ctx *ctx)
 	struct vl1_stats *st = &ctx->node->st;
 	struct vl1d_peer_list pl = { ctx, NULL, 0, false };
 	struct reasm_stats rs;
+	json_t *o;
 
 	reasm_get_stats(ctx->node->reasm, &rs);
 	vl1_peers_foreach(&ctx->node->peers, vl1d_peer_json, &pl);
 	/* zt_data{protocol="udp",direction=...} of ZeroTier One's metrics */
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:i}",
 	    "zt_data_udp_rx", (json_int_t)st->rx_bytes,
 	    "zt_data_udp_tx", (json_int_t)st->tx_bytes,
@@ -263,6 +298,9 @@ vl1d_ctl_counters(struct vl1d_ctx *ctx)
 	    "relay", (json_int_t)st->relay_dropped,
 	    "peers", (int)ctx->node->peers.count,
 	    "paths", (int)pl.npaths);
+	if (o != NULL)
+		vl1d_ctl_verb_counters(st, o);
+	return o;
 }
 
 static json_t *
@@ -511,8 +549,13 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 		return ipc_send_error(c, m->id, 38, "unknown command");
 	}
 	json_decref(req);
-	if (reply == NULL || (text = json_dumps(reply, JSON_COMPACT |
-	    JSON_SORT_KEYS)) == NULL) {
+	/*
+	 * Unsorted: jansson sorts with qsort, and glibc's qsort of more
+	 * than 1 KiB (an object of 64 keys, as "counters") asks sysinfo(2)
+	 * for the memory size, which the sandbox kills.  zt-ctl sorts.
+	 */
+	if (reply == NULL || (text = json_dumps(reply,
+	    JSON_COMPACT)) == NULL) {
 		json_decref(reply);
 		return ipc_send_error(c, m->id, 12, "out of memory");
 	}
@@ -522,11 +565,92 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	return rc == -1 ? -1 : 0;
 }
 
+static void	vl1d_flush_one(struct vl1d_ctx *, struct ipc_conn *,
+		    uint16_t, struct wbuf *);
+
+/* one VL2_PEER_EVENT entry: UP with how the peer is reached, or DOWN */
+static void
+vl1d_put_peer_event(struct wbuf *w, struct vl1_peer *p, int64_t now)
+{
+	struct ipc_peer_ev e;
+	struct vl1_path *best;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = p->state == VL1_PEER_DOWN ? IPC_PEER_EVENT_DOWN :
+	    IPC_PEER_EVENT_UP;
+	e.address = p->id.address;
+	e.latency = IPC_PEER_LATENCY_UNKNOWN;
+	if (p->state == VL1_PEER_DIRECT) {
+		e.flags = IPC_PEER_F_DIRECT;
+		best = vl1_peer_best_path(p, now, false);
+		if (best != NULL && best->latency < IPC_PEER_LATENCY_UNKNOWN)
+			e.latency = (uint16_t)best->latency;
+	}
+	ipc_peer_ev_put(w, &e);
+}
+
+/* the batch is one frame at most: a full one leaves before it grows */
+static void
+vl1d_peer_event_room(struct vl1d_ctx *ctx)
+{
+	if (wbuf_len(&ctx->up_ev) + IPC_PEER_EVENT_LEN > IPC_PEER_EVENT_MAX)
+		vl1d_flush_one(ctx, ctx->vl2d, IPC_MSG_VL2_PEER_EVENT,
+		    &ctx->up_ev);
+}
+
+void
+vl1d_peer_state(void *arg, struct vl1_peer *p, int64_t now)
+{
+	struct vl1d_ctx *ctx = arg;
+
+	/* a zt-vl2d that connects later gets the whole list instead */
+	if (ctx->vl2d == NULL)
+		return;
+	vl1d_peer_event_room(ctx);
+	vl1d_put_peer_event(&ctx->up_ev, p, now);
+}
+
+struct vl1d_up_walk {
+	struct vl1d_ctx	*ctx;
+	int64_t		 now;
+};
+
+static void
+vl1d_put_up_peer(struct vl1_peer *p, void *arg)
+{
+	struct vl1d_up_walk *uw = arg;
+
+	if (p->state == VL1_PEER_DOWN)
+		return;
+	vl1d_peer_event_room(uw->ctx);
+	vl1d_put_peer_event(&uw->ctx->up_ev, p, uw->now);
+}
+
+/*
+ * A zt-vl2d that (re)connects hears our address first (its MACs derive
+ * from it), then every peer that is up, then changes as they happen.
+ */
+static void
+vl1d_tell_peers(struct vl1d_ctx *ctx)
+{
+	struct vl1d_up_walk uw = { ctx, vl1d_now(ctx) };
+	struct ipc_peer_ev self;
+
+	memset(&self, 0, sizeof(self));
+	self.kind = IPC_PEER_EVENT_SELF;
+	self.address = ctx->node->self.address;
+	self.latency = IPC_PEER_LATENCY_UNKNOWN;
+	/* what was queued for an earlier connection is in the list */
+	wbuf_reset(&ctx->up_ev);
+	ipc_peer_ev_put(&ctx->up_ev, &self);
+	vl1_peers_foreach(&ctx->node->peers, vl1d_put_up_peer, &uw);
+	vl1d_flush_one(ctx, ctx->vl2d, IPC_MSG_VL2_PEER_EVENT, &ctx->up_ev);
+}
+
 static void
 vl1d_conn_up(struct ipc_conn *c, void *arg)
 {
 	struct vl1d_ctx *ctx = arg;
-	uint8_t ev[1 + 5];
 
 	switch (ipc_conn_role(c)) {
 	case IPC_ROLE_VL2D:
@@ -540,12 +664,7 @@ vl1d_conn_up(struct ipc_conn *c, void *arg)
 		/* the data path: many frames per syscall, drained per wake-up */
 		if (ipc_conn_set_batch(c, 8) == -1)
 			log_warn("zt-vl2d link: no batching");
-		/* its MACs derive from our address: told first thing */
-		ev[0] = IPC_PEER_EVENT_SELF;
-		be40_put(ev + 1, ctx->node->self.address);
-		if (ipc_send(c, IPC_MSG_VL2_PEER_EVENT, 0, ev, sizeof(ev)) ==
-		    -1)
-			log_warnx("cannot tell zt-vl2d our address");
+		vl1d_tell_peers(ctx);
 		break;
 	case IPC_ROLE_CONTROLLERD:
 		if (ctx->ctrld != NULL)
@@ -609,7 +728,7 @@ vl1d_flush_one(struct vl1d_ctx *ctx, struct ipc_conn *c, uint16_t type,
 	if (c == NULL || ipc_send_wbuf(c, type, 0, w) == -1) {
 		ctx->up_dropped++;
 		log_drop(&up_drops, "no zt-%s to take it",
-		    type == IPC_MSG_VL2_RECV ? "vl2d" : "controllerd");
+		    type == IPC_MSG_CTRL_CONFIG_REQ ? "controllerd" : "vl2d");
 	}
 	wbuf_reset(w);
 }
@@ -617,6 +736,8 @@ vl1d_flush_one(struct vl1d_ctx *ctx, struct ipc_conn *c, uint16_t type,
 void
 vl1d_up_flush(struct vl1d_ctx *ctx)
 {
+	/* ups before the packets that brought them */
+	vl1d_flush_one(ctx, ctx->vl2d, IPC_MSG_VL2_PEER_EVENT, &ctx->up_ev);
 	vl1d_flush_one(ctx, ctx->vl2d, IPC_MSG_VL2_RECV, &ctx->up_vl2);
 	vl1d_flush_one(ctx, ctx->ctrld, IPC_MSG_CTRL_CONFIG_REQ,
 	    &ctx->up_ctrl);
@@ -711,5 +832,6 @@ vl1d_control_open(struct vl1d_ctx *ctx)
 		return -1;
 	wbuf_init_dynamic(&ctx->up_vl2, IPC_PAYLOAD_MAX);
 	wbuf_init_dynamic(&ctx->up_ctrl, IPC_PAYLOAD_MAX);
+	wbuf_init_dynamic(&ctx->up_ev, IPC_PEER_EVENT_MAX);
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "daemon.h"
 #include "file.h"
 #include "keysign.h"
 #include "notify.h"
@@ -44,24 +45,10 @@ usage(void)
 	exit(2);
 }
 
-static int64_t
-vl1d_real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t
 vl1d_now(struct vl1d_ctx *ctx)
 {
-	int64_t now = vl1d_real_now();
-
-	if (ctx->cfg.time_scale > 1)
-		now = ctx->start_real + (now - ctx->start_real) *
-		    (int64_t)ctx->cfg.time_scale;
-	return now;
+	return daemon_now_scaled(ctx->start_real, ctx->cfg.time_scale);
 }
 
 /*
@@ -110,8 +97,10 @@ vl1d_world_updated(void *arg, const struct world *w)
 	uint8_t buf[WORLD_MAX_SERIALIZED];
 	struct wbuf wb;
 
+	/* home itself is not writable in the sandbox: world/ is */
 	if (w->type == WORLD_TYPE_PLANET)
-		snprintf(path, sizeof(path), "%s/planet", ctx->cfg.home);
+		snprintf(path, sizeof(path), "%s/" VL1D_WORLD_DIR "/planet",
+		    ctx->cfg.home);
 	else
 		snprintf(path, sizeof(path), "%s/moons.d/%016llx.moon",
 		    ctx->cfg.home, (unsigned long long)w->id);
@@ -149,29 +138,6 @@ vl1d_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-vl1d_watchdog(evutil_socket_t fd, short what, void *arg)
-{
-	/* pinged from the event loop: a stuck loop is restarted */
-	notify_send("WATCHDOG=1");
-}
-
-static void
-vl1d_watchdog_start(struct vl1d_ctx *ctx)
-{
-	uint64_t usec = notify_watchdog_usec() / 2;
-	struct timeval tv;
-
-	if (usec == 0)
-		return;
-	tv.tv_sec = (time_t)(usec / 1000000);
-	tv.tv_usec = (suseconds_t)(usec % 1000000);
-	if ((ctx->ev_watchdog = event_new(ctx->base, -1, EV_PERSIST,
-	    vl1d_watchdog, ctx)) == NULL || event_add(ctx->ev_watchdog,
-	    &tv) == -1)
-		fatalx("watchdog timer");
-}
-
-static void
 vl1d_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct vl1d_ctx *ctx = arg;
@@ -185,9 +151,33 @@ vl1d_signal(evutil_socket_t sig, short what, void *arg)
 		log_warnx("key holder exited (status %d)", status);
 		exit(1);
 	}
-	log_info("stopping on signal %d", (int)sig);
-	notify_send("STOPPING=1");
-	event_base_loopbreak(ctx->base);
+	daemon_stopping(ctx->base, (int)sig);
+}
+
+static int
+vl1d_opt(void *arg, int ch, const char *v)
+{
+	struct vl1d_ctx *ctx = arg;
+
+	switch (ch) {
+	case 'H':
+		ctx->cfg.home = v;
+		return 0;
+	case 'p':
+		ctx->cfg.port = (uint16_t)daemon_opt_long(v, 1, 65535, "port");
+		return 0;
+	case 'b':
+		if (ctx->cfg.nbinds == VL1D_MAX_SOCKS ||
+		    inetaddr_parse(&ctx->cfg.binds[ctx->cfg.nbinds], v) == -1)
+			fatalx("bad bind address '%s'", v);
+		ctx->cfg.nbinds++;
+		return 0;
+	case 'A':
+		ctx->cfg.api_token = v;
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 static void
@@ -195,83 +185,24 @@ vl1d_parse(struct vl1d_ctx *ctx, int argc, char **argv, bool *print)
 {
 	static const struct option opts[] = {
 		{ "home", required_argument, NULL, 'H' },
-		{ "rundir", required_argument, NULL, 'R' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "bind", required_argument, NULL, 'b' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "print-policy", no_argument, NULL, 'P' },
-		{ "time-scale", required_argument, NULL, 'T' },
 		{ "api-token", required_argument, NULL, 'A' },
+		DAEMON_LONGOPTS,
+		DAEMON_LONGOPT_TIME_SCALE,
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level lvl = LOG_LVL_INFO;
-	char *end;
-	long v;
-	int ch;
+	struct daemon_args a;
 
 	ctx->cfg.home = ZT_STATEDIR "/vl1d";
-	ctx->cfg.rundir = ZT_RUNDIR;
 	ctx->cfg.port = VL1D_DEFAULT_PORT;
 	ctx->cfg.ctl_group = "zt";
-	while ((ch = getopt_long(argc, argv, "H:R:p:b:l:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'H':
-			ctx->cfg.home = optarg;
-			break;
-		case 'R':
-			ctx->cfg.rundir = optarg;
-			break;
-		case 'p':
-			v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 65535)
-				fatalx("bad port '%s'", optarg);
-			ctx->cfg.port = (uint16_t)v;
-			break;
-		case 'b':
-			if (ctx->cfg.nbinds == VL1D_MAX_SOCKS ||
-			    inetaddr_parse(&ctx->cfg.binds[ctx->cfg.nbinds],
-			    optarg) == -1)
-				fatalx("bad bind address '%s'", optarg);
-			ctx->cfg.nbinds++;
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &lvl) == -1)
-				fatalx("bad log level '%s'", optarg);
-			break;
-		case 'P':
-			*print = true;
-			break;
-		case 'T':
-			v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 1000)
-				fatalx("bad time scale '%s'", optarg);
-			ctx->cfg.time_scale = (unsigned int)v;
-			break;
-		case 'A':
-			ctx->cfg.api_token = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_parse(&a, argc, argv, "H:R:p:b:l:", opts, vl1d_opt,
+	    ctx) == -1)
 		usage();
-	log_setlevel(lvl);
-}
-
-static int
-vl1d_print_policy(void)
-{
-	json_t *o = json_object();
-	int rc;
-
-	json_object_set_new(o, "zt-vl1d", sandbox_policy_json(&vl1d_policy));
-	json_object_set_new(o, "zt-vl1d-keyholder",
-	    sandbox_policy_json(&keyholder_policy));
-	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputc('\n', stdout);
-	json_decref(o);
-	return rc == 0 ? 0 : 1;
+	ctx->cfg.rundir = a.rundir;
+	ctx->cfg.time_scale = a.time_scale;
+	*print = a.print_policy;
 }
 
 /*
@@ -418,6 +349,8 @@ vl1d_setup(struct vl1d_ctx *ctx)
 	ipc_config_init(&ic, IPC_ROLE_VL1D);
 	ic.role_uid[IPC_ROLE_VL2D] = priv_role_uid("zt-vl2");
 	ic.role_uid[IPC_ROLE_CONTROLLERD] = priv_role_uid("zt-ctrl");
+	/* the node API's settings are zt-tapd's (tapconn.c) */
+	ic.role_uid[IPC_ROLE_TAPD] = priv_role_uid("zt-tap");
 	if ((ctx->ipc = ipc_new(ctx->base, &ic)) == NULL)
 		fatalx("ipc");
 	if (vl1d_udp_open(ctx) == -1)
@@ -438,6 +371,7 @@ vl1d_setup(struct vl1d_ctx *ctx)
 	io.identity_learned = vl1d_peer_cache_store;
 	io.identity_lookup = vl1d_peer_cache_lookup;
 	io.collision = vl1d_collision;
+	io.peer_state = vl1d_peer_state;
 	memset(&nc, 0, sizeof(nc));
 	nc.self = &ctx->id;
 	nc.planet = ctx->have_planet ? &ctx->planet : NULL;
@@ -455,22 +389,18 @@ vl1d_setup(struct vl1d_ctx *ctx)
 			log_warnx("moon %016llx refused",
 			    (unsigned long long)ctx->moons[i].id);
 	vl1d_orbit_seeds(ctx);
-	ctx->ev_tick = evtimer_new(ctx->base, vl1d_tick, ctx);
-	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, vl1d_signal, ctx);
-	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, vl1d_signal, ctx);
-	ctx->ev_sigchld = evsignal_new(ctx->base, SIGCHLD, vl1d_signal, ctx);
-	if (ctx->ev_tick == NULL || ctx->ev_sigterm == NULL ||
-	    ctx->ev_sigint == NULL || ctx->ev_sigchld == NULL ||
-	    evsignal_add(ctx->ev_sigterm, NULL) == -1 ||
-	    evsignal_add(ctx->ev_sigint, NULL) == -1 ||
-	    evsignal_add(ctx->ev_sigchld, NULL) == -1)
+	if ((ctx->ev_tick = evtimer_new(ctx->base, vl1d_tick, ctx)) == NULL)
 		fatalx("events");
-	signal(SIGPIPE, SIG_IGN);
+	daemon_stop_signals(ctx->base, vl1d_signal, ctx, &ctx->ev_sigterm,
+	    &ctx->ev_sigint);
+	ctx->ev_sigchld = daemon_signal(ctx->base, SIGCHLD, vl1d_signal, ctx);
 }
 
 int
 main(int argc, char **argv)
 {
+	const struct sandbox_policy *const policies[] = { &vl1d_policy,
+	    &keyholder_policy };
 	struct vl1d_ctx ctx;
 	struct identity secret;
 	bool print = false;
@@ -483,8 +413,9 @@ main(int argc, char **argv)
 	log_init("zt-vl1d", LOG_LVL_INFO);
 	vl1d_parse(&ctx, argc, argv, &print);
 	if (print)
-		return vl1d_print_policy();
-	ctx.start_real = vl1d_real_now();
+		return daemon_print_policies(policies,
+		    SANDBOX_NITEMS(policies));
+	ctx.start_real = daemon_now_real();
 
 	memset(&secret, 0, sizeof(secret));
 	if (vl1d_load_identity(ctx.cfg.home, &secret) == -1)
@@ -508,7 +439,7 @@ main(int argc, char **argv)
 	    zt_address_fmt(ctx.id.address, a), ctx.cfg.port, ctx.nsocks);
 	/* ready only now: sockets open, sandbox on, about to serve */
 	notify_send("READY=1");
-	vl1d_watchdog_start(&ctx);
+	ctx.ev_watchdog = daemon_watchdog_start(ctx.base);
 	event_active(ctx.ev_tick, EV_TIMEOUT, 0);
 	event_base_dispatch(ctx.base);
 

@@ -398,6 +398,74 @@ vl1_peer_suite(const struct vl1_peer *p)
 	    ARMOR_SUITE_SALSA2012_POLY1305;
 }
 
+/* labels as ZeroTier One's node/Metrics.cpp spells them */
+static const char *const vl1_verb_names[VL1_VERB_SLOTS] = {
+	[VL1_VERB_NOP] = "nop",
+	[VL1_VERB_HELLO] = "hello",
+	[VL1_VERB_ERROR] = "error",
+	[VL1_VERB_OK] = "ok",
+	[VL1_VERB_WHOIS] = "whois",
+	[VL1_VERB_RENDEZVOUS] = "rendezvous",
+	[VL1_VERB_FRAME] = "frame",
+	[VL1_VERB_EXT_FRAME] = "ext_frame",
+	[VL1_VERB_ECHO] = "echo",
+	[VL1_VERB_MULTICAST_LIKE] = "multicast_like",
+	[VL1_VERB_NETWORK_CREDENTIALS] = "network_credentials",
+	[VL1_VERB_NETWORK_CONFIG_REQUEST] = "network_config_request",
+	[VL1_VERB_NETWORK_CONFIG] = "network_config",
+	[VL1_VERB_MULTICAST_GATHER] = "multicast_gather",
+	[VL1_VERB_MULTICAST_FRAME] = "multicast_frame",
+	[VL1_VERB_PUSH_DIRECT_PATHS] = "push_direct_paths",
+	[VL1_VERB_ACK] = "ack",
+	[VL1_VERB_QOS_MEASUREMENT] = "qos",
+	[VL1_VERB_USER_MESSAGE] = "user_message",
+	[VL1_VERB_REMOTE_TRACE] = "remote_trace",
+	[VL1_VERB_PATH_NEGOTIATION_REQUEST] = "path_negotiation_request",
+};
+
+/* 1.14.1 has no metric for codes 1 and 2; named in its style */
+static const char *const vl1_error_names[VL1_ERROR_SLOTS] = {
+	[VL1_ERR_INVALID_REQUEST] = "invalid_request",
+	[VL1_ERR_BAD_PROTOCOL_VERSION] = "bad_protocol_version",
+	[VL1_ERR_OBJ_NOT_FOUND] = "obj_not_found",
+	[VL1_ERR_IDENTITY_COLLISION] = "identity_collision",
+	[VL1_ERR_UNSUPPORTED_OPERATION] = "unsupported_operation",
+	[VL1_ERR_NEED_MEMBERSHIP_CERTIFICATE] = "need_membership_certificate",
+	[VL1_ERR_NETWORK_ACCESS_DENIED] = "network_access_denied",
+	[VL1_ERR_UNWANTED_MULTICAST] = "unwanted_multicast",
+	[VL1_ERR_NETWORK_AUTHENTICATION_REQUIRED] = "authentication_required",
+};
+
+const char *
+vl1_verb_metric(unsigned int verb)
+{
+	return verb < VL1_VERB_SLOTS ? vl1_verb_names[verb] : NULL;
+}
+
+const char *
+vl1_error_metric(unsigned int code)
+{
+	return code < VL1_ERROR_SLOTS ? vl1_error_names[code] : NULL;
+}
+
+/*
+ * Counts a packet in plaintext by verb; an ERROR also by its code, which
+ * follows the in-re verb and packet id and is readable only when the
+ * payload is not compressed (ERRORs are too short to be).
+ */
+void
+vl1_tally(struct vl1_node *n, unsigned int dir, const uint8_t *pkt,
+    size_t len)
+{
+	uint8_t v = pkt[ZT_PKT_IDX_VERB];
+	size_t at = ZT_PKT_IDX_PAYLOAD + 9;
+
+	n->st.verbs[dir][v & ZT_PKT_VERB_MASK]++;
+	if ((v & ZT_PKT_VERB_MASK) == VL1_VERB_ERROR &&
+	    (v & ZT_PKT_VERB_COMPRESSED) == 0 && len > at)
+		n->st.errors[dir][pkt[at] % VL1_ERROR_SLOTS]++;
+}
+
 static void
 vl1_emit(struct vl1_node *n, int sock, const struct inetaddr *to,
     const uint8_t *d, size_t len, int ttl)
@@ -414,6 +482,7 @@ vl1_send_direct(struct vl1_node *n, struct vl1_peer *p, int sock,
 {
 	struct vl1_path *x;
 
+	vl1_tally(n, VL1_TX, pkt, len);
 	if (armor_packet(pkt, len, p->armor, suite) == -1)
 		return -1;
 	if (expect)
@@ -604,6 +673,7 @@ vl1_send_queued(struct vl1_node *n, struct vl1_peer *p, uint8_t *pkt,
 	mtu = vl1_node_path_mtu(n, &x->addr);
 	if (len > mtu)
 		pkt[ZT_PKT_IDX_FLAGS] |= ZT_PKT_FLAG_FRAGMENTED;
+	vl1_tally(n, VL1_TX, pkt, len);
 	if ((tid = vl1_node_trusted_id(n, &x->addr)) != 0) {
 		/* §3.4: cipher 2, the path id where the MAC would be */
 		pkt[ZT_PKT_IDX_FLAGS] = (uint8_t)((pkt[ZT_PKT_IDX_FLAGS] &
@@ -1008,6 +1078,18 @@ struct vl1_ping_walk {
 	int64_t		 now;
 };
 
+void
+vl1_peer_check(struct vl1_node *n, struct vl1_peer *p, int64_t now)
+{
+	enum vl1_peer_state s = vl1_peer_state(p, now);
+
+	if (s == p->state)
+		return;
+	p->state = (uint8_t)s;
+	if (n->io.peer_state != NULL)
+		n->io.peer_state(n->io.arg, p, now);
+}
+
 static void
 vl1_ping_peer(struct vl1_peer *p, void *arg)
 {
@@ -1019,6 +1101,8 @@ vl1_ping_peer(struct vl1_peer *p, void *arg)
 	struct vl1_peer *up;
 	struct vl1_path *x;
 
+	/* a peer goes down here, VL1_PING_CHECK after its last path died */
+	vl1_peer_check(n, p, now);
 	if (r == NULL) {
 		/* leaves are kept alive only while VL2 uses them */
 		if (p->last_vl2_frame != 0 &&

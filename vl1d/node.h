@@ -74,6 +74,11 @@ enum vl1_verb {
 	VL1_VERB_PATH_NEGOTIATION_REQUEST = 0x16,
 };
 
+#define VL1_VERB_SLOTS		32	/* the verb field's 5 bits */
+#define VL1_ERROR_SLOTS		16
+#define VL1_RX			0
+#define VL1_TX			1
+
 enum vl1_error {
 	VL1_ERR_INVALID_REQUEST = 0x01,
 	VL1_ERR_BAD_PROTOCOL_VERSION = 0x02,
@@ -121,6 +126,11 @@ struct vl1_io {
 	void	(*world_updated)(void *arg, const struct world *);
 	/* an upstream said our address is taken; may be NULL */
 	void	(*collision)(void *arg);
+	/*
+	 * A peer's state (peer->state, enum vl1_peer_state) changed: its
+	 * first live path, heard from again, or nothing left.  May be NULL.
+	 */
+	void	(*peer_state)(void *arg, struct vl1_peer *, int64_t now);
 };
 
 struct vl1_stats {
@@ -133,6 +143,14 @@ struct vl1_stats {
 	uint64_t	 relayed, relay_dropped, rendezvous_sent;
 	uint64_t	 whois_sent, whois_ratelimited, identities_learned;
 	uint64_t	 mc_likes, mc_gathers_answered;
+	/*
+	 * Packets by verb (index: verb & ZT_PKT_VERB_MASK) and ERRORs by
+	 * code, [VL1_RX] authenticated in, [VL1_TX] armored out: ZeroTier
+	 * One's zt_packet and zt_packet_error metrics.  Plain arrays, no
+	 * locks: the engine runs in one thread.
+	 */
+	uint64_t	 verbs[2][VL1_VERB_SLOTS];
+	uint64_t	 errors[2][VL1_ERROR_SLOTS];
 };
 
 struct vl1_parked {
@@ -280,3 +298,9 @@ void	 vl1_node_trust(struct vl1_node *, uint64_t peer, int64_t now);
 bool	 vl1_node_is_upstream(const struct vl1_node *, uint64_t address);
 /* some upstream was heard from within the activity timeout */
 bool	 vl1_node_online(const struct vl1_node *, int64_t now);
+/*
+ * ZeroTier One's packet_type / error_type label of a verb or ERROR
+ * code ("hello", "obj_not_found"), or NULL for one it has no name for.
+ */
+const char	*vl1_verb_metric(unsigned int verb);
+const char	*vl1_error_metric(unsigned int code);

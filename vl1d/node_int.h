@@ -8,6 +8,9 @@
 size_t	 vl1_header(struct vl1_node *, uint8_t *, uint64_t dest,
 	    uint8_t verb);
 void	 vl1_expect_add(struct vl1_node *, const uint8_t *wire);
+/* per-verb counters (VL1_RX / VL1_TX) of a plaintext packet */
+void	 vl1_tally(struct vl1_node *, unsigned int dir, const uint8_t *,
+	    size_t);
 bool	 vl1_expect_check(struct vl1_node *, const uint8_t *inre_id);
 unsigned int	 vl1_peer_suite(const struct vl1_peer *);
 /*
@@ -42,6 +45,8 @@ struct vl1_peer	*vl1_learn_peer(struct vl1_node *, const struct identity *,
 struct vl1_peer	*vl1_learn_peer_key(struct vl1_node *,
 		    const struct identity *, const uint8_t[ZT_AGREED_KEY_LEN],
 		    int64_t now);
+/* tells io.peer_state when the peer's state is no longer the one told */
+void	 vl1_peer_check(struct vl1_node *, struct vl1_peer *, int64_t now);
 bool	 vl1_path_allowed(struct vl1_node *, struct vl1_peer *,
 	    const struct inetaddr *);
 /* a world from an OK(HELLO): applied if it replaces ours */

@@ -280,6 +280,32 @@ vl1_path_latency_sample(struct vl1_path *x, unsigned int sample)
 		x->latency = (x->latency + sample) / 2;
 }
 
+enum vl1_peer_state
+vl1_peer_state(const struct vl1_peer *p, int64_t now)
+{
+	bool known = false;
+	unsigned int i;
+
+	for (i = 0; i < VL1_MAX_PATHS; i++) {
+		if (!p->paths[i].used)
+			continue;
+		if (vl1_path_alive(&p->paths[i], now))
+			return VL1_PEER_DIRECT;
+		known |= !vl1_path_expired(&p->paths[i], now);
+	}
+	if (p->last_recv != 0 && now - p->last_recv < VL1_PATH_ALIVE)
+		return VL1_PEER_RELAYED;
+	/* VL2 uses it, so it is probed every heartbeat (§5.6): silence */
+	if (p->last_vl2_frame != 0 &&
+	    now - p->last_vl2_frame < VL1_PEER_ACTIVITY_TIMEOUT)
+		return VL1_PEER_DOWN;
+	/* an idle peer is not probed: quiet is no news until paths expire */
+	if (known || (p->last_recv != 0 &&
+	    now - p->last_recv < VL1_PATH_EXPIRATION))
+		return (enum vl1_peer_state)p->state;
+	return VL1_PEER_DOWN;
+}
+
 unsigned int
 vl1_peer_prune_paths(struct vl1_peer *p, int64_t now)
 {

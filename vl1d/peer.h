@@ -34,6 +34,13 @@ struct vl1_path {
 	bool		 used;
 };
 
+/* reachability as zt-vl2d hears of it (VL2_PEER_EVENT) */
+enum vl1_peer_state {
+	VL1_PEER_DOWN = 0,	/* no live path, not heard from lately */
+	VL1_PEER_RELAYED,	/* heard from lately, through a root */
+	VL1_PEER_DIRECT,	/* a live direct path */
+};
+
 struct vl1_peer {
 	struct identity	 id;
 	uint8_t		 key[ZT_AGREED_KEY_LEN];
@@ -51,6 +58,7 @@ struct vl1_peer {
 	int64_t		 last_confirm;	/* confirming HELLO (§5.4) */
 	int64_t		 last_echo_in;	/* ECHO on a path not yet known */
 	unsigned int	 push_count;
+	uint8_t		 state;		/* vl1_peer_state last told */
 	struct vl1_path	 paths[VL1_MAX_PATHS];
 	uint64_t	 dup[VL1_DUP_WINDOW];
 	unsigned int	 dup_next;
@@ -107,5 +115,13 @@ uint64_t	 vl1_path_quality(const struct vl1_path *, int64_t now);
 struct vl1_path	*vl1_peer_best_path(struct vl1_peer *, int64_t now, bool any);
 /* folds a latency sample in (§5.10) */
 void	 vl1_path_latency_sample(struct vl1_path *, unsigned int);
+/*
+ * DIRECT with a live path, RELAYED when none is live but the peer was
+ * heard from within VL1_PATH_ALIVE (through a root).  Otherwise DOWN
+ * for a peer VL2 uses (it is probed, so silence counts); a peer not
+ * probed keeps the state last told (p->state) until it has no
+ * unexpired path and was not heard from for VL1_PATH_EXPIRATION.
+ */
+enum vl1_peer_state	 vl1_peer_state(const struct vl1_peer *, int64_t);
 /* deletes expired paths; returns how many remain */
 unsigned int	 vl1_peer_prune_paths(struct vl1_peer *, int64_t now);

@@ -24,35 +24,19 @@
 	{ "recvmsg", NULL, "IPC frames" },				\
 	{ "sendmsg", NULL, "IPC frames" },				\
 	{ "sendto", NULL, "IPC frames (send)" },			\
-	{ "epoll_wait", NULL, "the event loop" },			\
-	{ "epoll_pwait", NULL, "the event loop" },			\
-	{ "epoll_ctl", NULL, "the event loop" },			\
+	SANDBOX_ROWS_EVENT_LOOP,					\
 	{ "poll", NULL, "waiting for the key holder's answer" },	\
-	{ "clock_gettime", NULL, "timers (when the vDSO is not used)" }, \
-	{ "gettimeofday", NULL, "timers (when the vDSO is not used)" }, \
-	{ "brk", NULL, "malloc" },					\
-	{ "mmap", SANDBOX_ARG_IN(2, SANDBOX_VALUE(PROT_NONE),		\
-	    SANDBOX_VALUE(PROT_READ),					\
-	    SANDBOX_VALUE(PROT_READ | PROT_WRITE)),			\
-	    "malloc of large blocks; never executable" },		\
-	{ "munmap", NULL, "free of large blocks" },			\
-	{ "mremap", NULL, "realloc of large blocks" },			\
-	{ "madvise", NULL, "free returning memory" },			\
-	{ "mprotect", SANDBOX_ARG_IN(2, SANDBOX_VALUE(PROT_NONE),	\
-	    SANDBOX_VALUE(PROT_READ),					\
-	    SANDBOX_VALUE(PROT_READ | PROT_WRITE)),			\
-	    "malloc arenas; never executable" },			\
+	SANDBOX_ROWS_TIMERS,						\
+	SANDBOX_ROWS_MALLOC("malloc of large blocks; never executable", \
+	    "free of large blocks"),					\
 	{ "futex", NULL, "libc and OpenSSL locks" },			\
 	{ "getrandom", NULL, "OpenSSL's random generator" },		\
 	{ "getpid", NULL, "OpenSSL fork detection, logging" },		\
 	{ "gettid", NULL, "OpenSSL thread ids" },			\
-	{ "rt_sigreturn", NULL, "returning from signal handlers" },	\
-	{ "rt_sigprocmask", NULL, "libevent's signal handling" },	\
-	{ "exit_group", NULL, "exit" },					\
-	{ "exit", NULL, "exit" },					\
-	{ "fcntl", SANDBOX_ARG_IN(1, SANDBOX_VALUE(F_GETFL),		\
-	    SANDBOX_VALUE(F_SETFL), SANDBOX_VALUE(F_GETFD),		\
-	    SANDBOX_VALUE(F_SETFD)), "non-blocking and close-on-exec flags" }
+	SANDBOX_ROWS_SIGNALS,						\
+	SANDBOX_ROWS_EXIT,						\
+	{ "fcntl", SANDBOX_ARG_IN(1, SANDBOX_FCNTL_FLAGS),		\
+	    "non-blocking and close-on-exec flags" }
 
 static const struct sandbox_syscall vl1d_syscalls[] = {
 	VL1D_COMMON_SYSCALLS,
@@ -62,10 +46,8 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	{ "accept4", NULL, "control socket connections" },
 	{ "listen", NULL, "listening again after the user drop, so that "
 	    "clients see zt-vl1's uid" },
-	{ "getsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(SO_PEERCRED),
-	    SANDBOX_VALUE(SO_DOMAIN), SANDBOX_VALUE(SO_TYPE),
-	    SANDBOX_VALUE(SO_ERROR)),
-	    "checking an accepted socket and its peer's uid" },
+	SANDBOX_ROW_GETSOCKOPT_PEER("checking an accepted socket and its "
+	    "peer's uid"),
 	{ "setsockopt", SANDBOX_ARG_IN(2, SANDBOX_VALUE(IP_TTL),
 	    SANDBOX_VALUE(SO_KEEPALIVE), SANDBOX_VALUE(TCP_NODELAY)),
 	    "TTL 2 on the first hole-punching datagram; libevent's HTTP "
@@ -79,12 +61,13 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 	{ "getsockname", NULL, "libevent's HTTP listener" },
 	{ "getpeername", NULL, "HTTP API peer address" },
 	{ "socket", NULL, "AF_UNIX only: HTTP API requests passed on to "
-	    "zt-controllerd's HTTP socket" },
+	    "zt-controllerd's HTTP socket, the settings link to zt-tapd" },
 	{ "connect", NULL, "HTTP API requests passed on to zt-controllerd's "
-	    "HTTP socket in the run directory" },
+	    "HTTP socket in the run directory; the node API's allow* "
+	    "settings to zt-tapd-ipc.sock there" },
 	{ "openat", NULL, "planet and moon updates, moons.d for orbit, the "
-	    "peers.d identity cache (Landlock: moons.d, peers.d; home "
-	    "write-only)" },
+	    "peers.d identity cache (Landlock: moons.d, peers.d; world "
+	    "write-only; nothing in home itself)" },
 	{ "newfstatat", NULL, "saving planet and moon updates" },
 	{ "fstat", NULL, "saving planet and moon updates" },
 	{ "fchmod", NULL, "saving planet and moon updates" },
@@ -98,15 +81,16 @@ static const struct sandbox_syscall vl1d_syscalls[] = {
 /*
  * The home directory is the one given on the command line.  DESIGN.md:
  * the network half never reads identity.secret, which has its owner.
- * So home itself grants no read at all (identity.secret,
- * authtoken.secret, local.conf, identity.public are read before the
- * sandbox); the two directories it reads and writes at run time were
- * made at start-up (vl1d_load_worlds, vl1d_peer_cache_open).
+ * So home itself gets no rule at all: nothing in it can be read
+ * (identity.secret, authtoken.secret, local.conf, identity.public are
+ * read before the sandbox), nor created, replaced or removed.  The
+ * three directories it writes at run time were made at start-up
+ * (vl1d_load_worlds, vl1d_peer_cache_open).
  */
 static struct sandbox_path vl1d_paths[] = {
-	{ ZT_STATEDIR "/vl1d", SANDBOX_REPLACE,
-	    "planet updates replace <home>/planet; no file here can be "
-	    "read (identity.secret)" },
+	{ ZT_STATEDIR "/vl1d/" VL1D_WORLD_DIR, SANDBOX_REPLACE,
+	    "planet updates replace <home>/world/planet, read only at "
+	    "start-up" },
 	{ ZT_STATEDIR "/vl1d/moons.d", SANDBOX_RW,
 	    "moon updates, orbit seeds, moon files for orbit" },
 	{ ZT_STATEDIR "/vl1d/peers.d", SANDBOX_RW,
@@ -116,21 +100,24 @@ static struct sandbox_path vl1d_paths[] = {
 void
 vl1d_policy_set_home(const char *home)
 {
-	static char moons[PATH_MAX], peers[PATH_MAX];
+	static char world[PATH_MAX], moons[PATH_MAX], peers[PATH_MAX];
 
 	/* too long a path grants nothing rather than the wrong place */
-	if (snprintf(moons, sizeof(moons), "%s/moons.d", home) >=
+	if (snprintf(world, sizeof(world), "%s/" VL1D_WORLD_DIR, home) >=
+	    (int)sizeof(world) ||
+	    snprintf(moons, sizeof(moons), "%s/moons.d", home) >=
 	    (int)sizeof(moons) || snprintf(peers, sizeof(peers),
 	    "%s/peers.d", home) >= (int)sizeof(peers))
 		fatalx("home directory path too long: %s", home);
-	vl1d_paths[0].path = home;
+	vl1d_paths[0].path = world;
 	vl1d_paths[1].path = moons;
 	vl1d_paths[2].path = peers;
 }
 
 static const struct sandbox_family vl1d_families[] = {
-	SANDBOX_FAMILY(AF_UNIX, "HTTP client to zt-controllerd's socket "
-	    "(UDP sockets are all opened before the sandbox)"),
+	SANDBOX_FAMILY(AF_UNIX, "HTTP client to zt-controllerd's socket, "
+	    "IPC client to zt-tapd's (UDP sockets are all opened before the "
+	    "sandbox)"),
 };
 
 static const struct sandbox_rlimit vl1d_rlimits[] = {

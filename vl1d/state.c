@@ -2,6 +2,12 @@
  * zt-vl1d's state directory, read at start-up before the sandbox:
  * identity.secret (made on first start, as ZeroTier One does), planet
  * (overrides the built-in one), moons.d/<id>.moon and local.conf.
+ *
+ * The sandboxed network half writes only in subdirectories of home,
+ * never in home itself (it holds identity.secret): planet updates go to
+ * world/planet, moons to moons.d, peers to peers.d.  A planet an
+ * operator puts in home (ZeroTier One's place for it, where earlier
+ * versions saved updates too) is moved to world/planet at start-up.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -135,15 +141,85 @@ vl1d_drop_seed(struct vl1d_ctx *ctx, uint64_t id)
 		log_warn("%s", path);
 }
 
+/*
+ * <home>/<name>, made if missing.  Made now, since the sandbox cannot
+ * make it when the first file for it arrives, and owned like home: the
+ * daemon writes in it as its own user.  1 when made, 0 when it was
+ * there, -1 (logged).
+ */
+static int
+vl1d_state_subdir(struct vl1d_ctx *ctx, const char *name, mode_t mode)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", ctx->cfg.home, name) >=
+	    (int)sizeof(path)) {
+		log_warnx("%s/%s: path too long", ctx->cfg.home, name);
+		return -1;
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		log_warnx("%s: not a directory", path);
+		return -1;
+	}
+	if (errno != ENOENT || mkdir(path, mode) == -1 ||
+	    stat(ctx->cfg.home, &st) == -1 ||
+	    chown(path, st.st_uid, st.st_gid) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * A planet in home itself: checked, then moved into world/ (over an
+ * update saved there: the operator's file wins, as a replaced planet
+ * file does in ZeroTier One).  Runs before the sandbox, which grants no
+ * write in home.
+ */
+static int
+vl1d_migrate_planet(struct vl1d_ctx *ctx)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct world w;
+
+	snprintf(from, sizeof(from), "%s/planet", ctx->cfg.home);
+	snprintf(to, sizeof(to), "%s/" VL1D_WORLD_DIR "/planet",
+	    ctx->cfg.home);
+	if (vl1d_read_world(from, &w) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		/* a broken planet file must not silently become Earth */
+		log_warn("%s", from);
+		return -1;
+	}
+	if (w.type != WORLD_TYPE_PLANET) {
+		log_warnx("%s: not a planet", from);
+		return -1;
+	}
+	if (rename(from, to) == -1) {
+		log_warn("cannot move %s to %s", from, to);
+		return -1;
+	}
+	log_info("planet %llu moved from %s to %s",
+	    (unsigned long long)w.id, from, to);
+	return 0;
+}
+
 int
 vl1d_load_worlds(struct vl1d_ctx *ctx)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
-	struct stat st;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/planet", ctx->cfg.home);
+	if (vl1d_state_subdir(ctx, VL1D_WORLD_DIR, 0755) == -1 ||
+	    vl1d_migrate_planet(ctx) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/" VL1D_WORLD_DIR "/planet",
+	    ctx->cfg.home);
 	if (vl1d_read_world(path, &ctx->planet) == 0) {
 		if (ctx->planet.type != WORLD_TYPE_PLANET) {
 			log_warnx("%s: not a planet", path);
@@ -157,22 +233,16 @@ vl1d_load_worlds(struct vl1d_ctx *ctx)
 		log_warn("%s", path);
 		return -1;
 	}
+	switch (vl1d_state_subdir(ctx, "moons.d", 0755)) {
+	case -1:
+		return -1;
+	case 1:
+		return 0;	/* new: nothing to read */
+	}
 	snprintf(path, sizeof(path), "%s/moons.d", ctx->cfg.home);
 	if ((d = opendir(path)) == NULL) {
-		if (errno != ENOENT)
-			return -1;
-		/*
-		 * Made now, since the sandbox cannot make it when a moon
-		 * arrives, and owned like home: the daemon writes it as its
-		 * own user.
-		 */
-		if (mkdir(path, 0755) == -1 ||
-		    stat(ctx->cfg.home, &st) == -1 ||
-		    chown(path, st.st_uid, st.st_gid) == -1) {
-			log_warn("%s", path);
-			return -1;
-		}
-		return 0;
+		log_warn("%s", path);
+		return -1;
 	}
 	while ((de = readdir(d)) != NULL && ctx->nmoons < VL1_MAX_MOONS) {
 		size_t n = strlen(de->d_name);

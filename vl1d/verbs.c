@@ -23,7 +23,7 @@ static struct log_drops vl1_drops = LOG_DROPS_INIT("vl1 packet");
 
 /* §5.4: what an authenticated packet teaches about its path */
 static void
-vl1_received(struct vl1_node *n, struct vl1_peer *p, int sock,
+vl1_received_path(struct vl1_node *n, struct vl1_peer *p, int sock,
     const struct inetaddr *from, unsigned int hops, bool is_ok, int64_t now)
 {
 	struct vl1_path *x;
@@ -47,6 +47,16 @@ vl1_received(struct vl1_node *n, struct vl1_peer *p, int sock,
 		return;
 	p->last_confirm = now;
 	vl1_send_hello(n, p, sock, from, now);
+}
+
+static void
+vl1_received(struct vl1_node *n, struct vl1_peer *p, int sock,
+    const struct inetaddr *from, unsigned int hops, bool is_ok, int64_t now)
+{
+	vl1_received_path(n, p, sock, from, hops, is_ok, now);
+	/* DIRECT stays so until the tick sees its last path die */
+	if (p->state != VL1_PEER_DIRECT)
+		vl1_peer_check(n, p, now);
 }
 
 static uint8_t
@@ -83,6 +93,7 @@ vl1_send_collision(struct vl1_node *n, const struct identity *id,
 	len = vl1_reply_header(n, pkt, id->address, VL1_VERB_ERROR,
 	    VL1_VERB_HELLO, inre);
 	pkt[len++] = VL1_ERR_IDENTITY_COLLISION;
+	vl1_tally(n, VL1_TX, pkt, len);
 	if (armor_packet(pkt, len, k, ARMOR_SUITE_SALSA2012_POLY1305) == 0)
 		n->io.send(n->io.arg, sock, from, pkt, len, 0);
 	(void)now;
@@ -194,6 +205,8 @@ vl1_hello_in(struct vl1_node *n, struct vl1_peer *p, int sock,
 		n->st.rx_duplicate++;
 		goto done;
 	}
+	/* counted here, once its MAC held: a HELLO may come in plaintext */
+	vl1_tally(n, VL1_RX, pkt, len);
 	/* optional fields: present only if bytes remain */
 	if (rbuf_remaining(&r) > 0 && inetaddr_deserialize(&dest, &r) == -1)
 		goto malformed;
@@ -578,6 +591,8 @@ vl1_dispatch(struct vl1_node *n, struct vl1_peer *p, int sock,
 	unsigned int hops = packet_hops(pkt);
 	uint64_t type;
 
+	if (verb != VL1_VERB_HELLO)
+		vl1_tally(n, VL1_RX, pkt, len);
 	switch (verb) {
 	case VL1_VERB_HELLO:
 		vl1_hello_in(n, p, sock, from, pkt, len, true, now);

@@ -75,7 +75,7 @@ struct vl1d_ctx {
 	struct event_base	*base;
 	struct identity		 id;		/* public only in this half */
 	struct world		 planet;
-	bool			 have_planet;	/* from home/planet */
+	bool			 have_planet;	/* from world/planet */
 	struct world		 moons[VL1_MAX_MOONS];
 	unsigned int		 nmoons;
 	/* moons.d/<id>.seed: orbited, definition not fetched yet */
@@ -106,6 +106,8 @@ struct vl1d_ctx {
 	/* batched VL2 / controller traffic going up, flushed per wake-up */
 	struct wbuf		 up_vl2;
 	struct wbuf		 up_ctrl;
+	/* VL2_PEER_EVENT entries for zt-vl2d, flushed with up_vl2 */
+	struct wbuf		 up_ev;
 	uint64_t		 up_dropped;
 	uint64_t		 agree_failed;
 };
@@ -115,6 +117,12 @@ int64_t	 vl1d_now(struct vl1d_ctx *);
 
 /* state.c */
 int	 vl1d_load_identity(const char *home, struct identity *);
+/*
+ * <home>/world: the network half saves planet updates here, the one
+ * directory next to identity.secret it may write files in (no read);
+ * an operator's <home>/planet is moved here at start-up.
+ */
+#define VL1D_WORLD_DIR	"world"
 int	 vl1d_load_worlds(struct vl1d_ctx *);
 /* one self-signed world file; 0, or -1 with errno (EINVAL: not a world) */
 int	 vl1d_read_world(const char *path, struct world *);
@@ -145,6 +153,8 @@ void	 vl1d_udp_flush(struct vl1d_ctx *);
 int	 vl1d_control_open(struct vl1d_ctx *);
 void	 vl1d_vl2_up(void *, uint64_t, const uint8_t *, size_t, int64_t);
 void	 vl1d_up_flush(struct vl1d_ctx *);
+/* the engine's peer_state: an UP or DOWN for zt-vl2d */
+void	 vl1d_peer_state(void *, struct vl1_peer *, int64_t);
 /* shared with api.c: with api, ZeroTier One's HTTP shapes (§6.6, §6.7) */
 struct json_t;
 struct json_t	*vl1d_json_peer(struct vl1d_ctx *, struct vl1_peer *,
@@ -173,6 +183,29 @@ void	 vl1d_api_free(struct vl1d_api *);
 void	 vl1d_api_net_reply(struct vl1d_ctx *, uint32_t id, int status,
 	    const uint8_t *, size_t);
 void	 vl1d_api_net_down(struct vl1d_ctx *);
+
+/*
+ * tapconn.c: the link to zt-tapd for the node API's allow* settings
+ * (TAPD_SETTINGS_*), made on first use in *link.  The callback gets
+ * err 0 and the settings, or an errno value and why; it never runs
+ * inside the call.  -1 (errno EHOSTUNREACH: zt-tapd is not there)
+ * when the request cannot be made; the callback is then never called.
+ */
+struct vl1d_tapd;
+struct vl1d_tapd_setting {
+	uint64_t	 nwid;
+	uint8_t		 values;	/* IPC_TAPD_ALLOW_* bits */
+};
+typedef void	(*vl1d_tapd_cb)(void *, int err, const char *why,
+		    const struct vl1d_tapd_setting *, size_t);
+int	 vl1d_tapd_set(struct vl1d_ctx *, struct vl1d_tapd **link,
+	    uint64_t nwid, uint8_t mask, uint8_t values, vl1d_tapd_cb,
+	    void *);
+int	 vl1d_tapd_get(struct vl1d_ctx *, struct vl1d_tapd **link,
+	    const uint64_t *nwids, size_t, vl1d_tapd_cb, void *);
+/* drops every request made with this callback argument */
+void	 vl1d_tapd_cancel(struct vl1d_tapd *, void *);
+void	 vl1d_tapd_free(struct vl1d_tapd *);
 
 /* keyholder.c */
 __attribute__((noreturn))

@@ -187,6 +187,7 @@ vl2d_ctl_counters(struct vl2d_ctx *ctx)
 	struct mship_stats ms;
 	struct vl2d_net *n;
 	const char *st;
+	json_t *o;
 
 	for (i = 0; i < VL2D_MAX_NETWORKS; i++) {
 		n = &ctx->nets[i];
@@ -221,7 +222,7 @@ vl2d_ctl_counters(struct vl2d_ctx *ctx)
 		    c->gate_disagree + c->gate_need_identity;
 		pushes += c->pushes;
 	}
-	return json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:o, "
+	o = json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:o, "
 	    "s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I}",
 	    "zt_num_networks", (json_int_t)joined,
 	    "networksByStatus", status,
@@ -240,6 +241,13 @@ vl2d_ctl_counters(struct vl2d_ctx *ctx)
 	    "multicastMemberLikes", (json_int_t)likes,
 	    "packetsMalformed", (json_int_t)ctx->dropped,
 	    "packetsNoVl1d", (json_int_t)ctx->out_dropped);
+	/* VL2_PEER_EVENT from zt-vl1d and the pushes an up caused */
+	if (o != NULL)
+		json_object_set_new(o, "peerEvents", json_pack("{s:I, s:I, "
+		    "s:I}", "up", (json_int_t)ctx->peer_ups,
+		    "down", (json_int_t)ctx->peer_downs,
+		    "pushes", (json_int_t)ctx->peer_pushes));
+	return o;
 }
 
 static json_t *

@@ -163,32 +163,14 @@ vl2d_on_recv(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	return 0;
 }
 
-/*
- * Peer events: SELF names our address at connect (MACs, listnetworks
- * and the switch need it before any packet arrives).  Other kinds are
- * skipped: a peer going up or down would change nothing here, as
- * 1.14.1 keeps memberships and subscriptions until they age out.
- */
+/* SELF (our address, first thing), peers up and down (network.c) */
 static int
 vl2d_on_peer_event(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 {
 	struct vl2d_ctx *ctx = arg;
-	uint64_t a;
-	uint8_t ev;
 
-	while (rbuf_remaining(&m->body) > 0) {
-		if (rbuf_get_u8(&m->body, &ev) == -1 ||
-		    rbuf_get_u40(&m->body, &a) == -1)
-			return -1;
-		if (ev != IPC_PEER_EVENT_SELF)
-			continue;
-		if (zt_address_reserved(a)) {
-			log_warnx("zt-vl1d names a reserved address %010llx",
-			    (unsigned long long)a);
-			continue;
-		}
-		vl2d_nets_self(ctx, a);
-	}
+	if (vl2d_nets_peer_events(ctx, &m->body) == -1)
+		return -1;
 	vl2d_link_flush(ctx);
 	return 0;
 }

@@ -13,16 +13,14 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "notify.h"
 #include "priv.h"
@@ -39,24 +37,34 @@ usage(void)
 	exit(2);
 }
 
-static int64_t
-vl2d_real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t
 vl2d_now(struct vl2d_ctx *ctx)
 {
-	int64_t now = vl2d_real_now();
+	return daemon_now_scaled(ctx->start_real, ctx->cfg.time_scale);
+}
 
-	if (ctx->cfg.time_scale > 1)
-		now = ctx->start_real + (now - ctx->start_real) *
-		    (int64_t)ctx->cfg.time_scale;
-	return now;
+static int
+vl2d_opt(void *arg, int ch, const char *v)
+{
+	struct vl2d_ctx *ctx = arg;
+
+	switch (ch) {
+	case 'd':
+		ctx->cfg.statedir = v;
+		return 0;
+	case 'f':
+		/* the only mode: accepted as the other daemons do */
+		ctx->cfg.foreground = true;
+		return 0;
+	case 'O':
+		ctx->cfg.no_offload = true;
+		return 0;
+	case 'G':
+		ctx->cfg.no_gro = true;
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 static void
@@ -64,63 +72,25 @@ vl2d_parse(struct vl2d_ctx *ctx, int argc, char **argv, bool *print)
 {
 	static const struct option opts[] = {
 		{ "statedir", required_argument, NULL, 'd' },
-		{ "rundir", required_argument, NULL, 'R' },
-		{ "log-level", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
-		{ "print-policy", no_argument, NULL, 'P' },
-		{ "time-scale", required_argument, NULL, 'T' },
 		{ "no-offload", no_argument, NULL, 'O' },
 		{ "no-gro", no_argument, NULL, 'G' },
+		DAEMON_LONGOPTS,
+		DAEMON_LONGOPT_TIME_SCALE,
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level lvl = LOG_LVL_INFO;
-	char *end;
-	long v;
-	int ch;
+	struct daemon_args a;
 
 	ctx->cfg.statedir = ZT_STATEDIR "/vl2d";
-	ctx->cfg.rundir = ZT_RUNDIR;
 	ctx->cfg.ctl_group = "zt";
-	while ((ch = getopt_long(argc, argv, "d:R:l:f", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			ctx->cfg.statedir = optarg;
-			break;
-		case 'R':
-			ctx->cfg.rundir = optarg;
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &lvl) == -1)
-				fatalx("bad log level '%s'", optarg);
-			break;
-		case 'f':
-			/* the only mode: accepted as the other daemons do */
-			ctx->cfg.foreground = true;
-			break;
-		case 'P':
-			*print = true;
-			break;
-		case 'O':
-			ctx->cfg.no_offload = true;
-			break;
-		case 'G':
-			ctx->cfg.no_gro = true;
-			break;
-		case 'T':
-			v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 1000)
-				fatalx("bad time scale '%s'", optarg);
-			ctx->cfg.time_scale = (unsigned int)v;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_parse(&a, argc, argv, "d:R:l:f", opts, vl2d_opt,
+	    ctx) == -1)
 		usage();
+	ctx->cfg.rundir = a.rundir;
+	ctx->cfg.time_scale = a.time_scale;
+	*print = a.print_policy;
 	if (ctx->cfg.statedir[0] != '/' || ctx->cfg.rundir[0] != '/')
 		fatalx("state and run directories must be absolute paths");
-	log_setlevel(lvl);
 }
 
 static void
@@ -142,28 +112,9 @@ vl2d_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-vl2d_watchdog(evutil_socket_t fd, short what, void *arg)
-{
-	notify_send("WATCHDOG=1");
-}
-
-static void
-vl2d_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct vl2d_ctx *ctx = arg;
-
-	/* the TAP devices stay: zt-tapd keeps them for the next start */
-	log_info("stopping on signal %d", (int)sig);
-	notify_send("STOPPING=1");
-	event_base_loopbreak(ctx->base);
-}
-
-static void
 vl2d_setup(struct vl2d_ctx *ctx)
 {
 	struct ipc_config ic;
-	struct timeval tv;
-	uint64_t wd;
 
 	if (mkdir(ctx->cfg.statedir, 0700) == -1 && errno != EEXIST)
 		fatal("%s", ctx->cfg.statedir);
@@ -183,41 +134,18 @@ vl2d_setup(struct vl2d_ctx *ctx)
 	if (vl2d_link_open(ctx) == -1)
 		fatalx("cannot set up the links to zt-vl1d and zt-tapd");
 	vl2d_frame_init(ctx);
-	ctx->ev_tick = evtimer_new(ctx->base, vl2d_tick, ctx);
-	ctx->ev_sigterm = evsignal_new(ctx->base, SIGTERM, vl2d_signal, ctx);
-	ctx->ev_sigint = evsignal_new(ctx->base, SIGINT, vl2d_signal, ctx);
-	if (ctx->ev_tick == NULL || ctx->ev_sigterm == NULL ||
-	    ctx->ev_sigint == NULL ||
-	    evsignal_add(ctx->ev_sigterm, NULL) == -1 ||
-	    evsignal_add(ctx->ev_sigint, NULL) == -1)
+	if ((ctx->ev_tick = evtimer_new(ctx->base, vl2d_tick, ctx)) == NULL)
 		fatalx("events");
-	if ((wd = notify_watchdog_usec()) > 0) {
-		tv.tv_sec = (time_t)(wd / 2 / 1000000);
-		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
-		if ((ctx->ev_watchdog = event_new(ctx->base, -1, EV_PERSIST,
-		    vl2d_watchdog, ctx)) == NULL ||
-		    event_add(ctx->ev_watchdog, &tv) == -1)
-			fatalx("watchdog timer");
-	}
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static int
-vl2d_print_policy(void)
-{
-	json_t *o = json_object();
-	int rc;
-
-	json_object_set_new(o, "zt-vl2d", sandbox_policy_json(&vl2d_policy));
-	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputc('\n', stdout);
-	json_decref(o);
-	return rc == 0 ? 0 : 1;
+	/* on a stop the TAP devices stay: zt-tapd keeps them for next time */
+	daemon_stop_signals(ctx->base, NULL, NULL, &ctx->ev_sigterm,
+	    &ctx->ev_sigint);
+	ctx->ev_watchdog = daemon_watchdog_start(ctx->base);
 }
 
 int
 main(int argc, char **argv)
 {
+	const struct sandbox_policy *const policies[] = { &vl2d_policy };
 	struct vl2d_ctx *ctx;
 	bool print = false;
 
@@ -229,9 +157,10 @@ main(int argc, char **argv)
 	vl2d_parse(ctx, argc, argv, &print);
 	if (print) {
 		free(ctx);
-		return vl2d_print_policy();
+		return daemon_print_policies(policies,
+		    SANDBOX_NITEMS(policies));
 	}
-	ctx->start_real = vl2d_real_now();
+	ctx->start_real = daemon_now_real();
 
 	vl2d_setup(ctx);
 	vl2d_policy_set_statedir(ctx->cfg.statedir);

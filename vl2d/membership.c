@@ -58,6 +58,13 @@ struct mship_peer {
 	bool			 pushed;
 	int64_t			 last_push;
 	uint64_t		 push_gen;
+	/*
+	 * The peer may no longer hold what we pushed: it went down, or it
+	 * pushed a COM new to us (a fresh config: it may have left and
+	 * joined again, forgetting ours).  Due again after the holdoff.
+	 */
+	bool			 stale;
+	bool			 down;		/* said by zt-vl1d */
 	bool			 liked;
 	int64_t			 last_like;
 	bool			 rx_seen;
@@ -469,6 +476,7 @@ add_com(struct mship_store *st, struct rx *rx, const struct com *c)
 	uint64_t to = com_issued_to(c);
 	int64_t ts = com_timestamp(c);
 	enum add_result r;
+	bool replaced = false;
 
 	if (c->signed_by != cred_controller(st->nwid))
 		return reject(st, rx, &st->c.rejected_signer,
@@ -487,6 +495,7 @@ add_com(struct mship_store *st, struct rx *rx, const struct com *c)
 			peer_touch(st, p);
 			return ADD_REDUNDANT;
 		}
+		replaced = p->com.nq > 0;
 	}
 	r = verified(st, rx, com_verify(c, controller_of(st)),
 	    c->signed_by);
@@ -496,6 +505,9 @@ add_com(struct mship_store *st, struct rx *rx, const struct com *c)
 		return reject(st, rx, &st->c.nomem, "out of memory");
 	p->com = *c;
 	p->agree = -1;
+	/* a new config on its side: it may have joined again (warm rejoin) */
+	if (replaced)
+		p->stale = true;
 	return ADD_NEW;
 }
 
@@ -1155,6 +1167,32 @@ mship_each_peer(struct mship_store *st, void (*fn)(void *, uint64_t),
 			fn(arg, p->addr);
 }
 
+void
+mship_peer_down(struct mship_store *st, uint64_t peer)
+{
+	struct mship_peer *p;
+
+	if ((p = peer_get(st, peer)) == NULL)
+		return;
+	p->stale = true;
+	p->down = true;
+	p->rx_seen = false;
+}
+
+int
+mship_peer_up(struct mship_store *st, uint64_t peer, int64_t now,
+    mship_send_fn fn, void *arg)
+{
+	struct mship_peer *p;
+
+	/* LIKEs sent while it was away may be lost with it: due again */
+	if ((p = peer_get(st, peer)) != NULL && p->down) {
+		p->down = false;
+		p->liked = false;
+	}
+	return mship_push_if_due(st, peer, now, MSHIP_PUSH_ON_UP, fn, arg);
+}
+
 bool
 mship_recently_associated(const struct mship_store *st, uint64_t peer,
     int64_t now)
@@ -1182,18 +1220,33 @@ mship_push_due(struct mship_store *st, uint64_t peer, int64_t now,
 
 	if (!have_credentials(st->nc))
 		return false;
-	if (why == MSHIP_PUSH_ON_ERROR) {
+	p = peer_get(st, peer);
+	switch (why) {
+	case MSHIP_PUSH_ON_ERROR:
 		/* only a node with a COM answers the complaint (§6.8) */
 		if (st->nc->com.nq == 0)
 			return false;
 		hold = MSHIP_PUSH_ERROR_HOLDOFF;
-	} else
+		break;
+	case MSHIP_PUSH_ON_UP:
+		/* members of a private network only: others need nothing */
+		if (st->nc->type != NETCONF_TYPE_PRIVATE || p == NULL ||
+		    p->com.nq == 0)
+			return false;
 		hold = MSHIP_PUSH_PERIOD;
-	if ((p = peer_get(st, peer)) == NULL || !p->pushed ||
-	    p->push_gen != st->gen)
+		break;
+	default:
+		hold = MSHIP_PUSH_PERIOD;
+		break;
+	}
+	if (p == NULL || !p->pushed || p->push_gen != st->gen)
 		return true;
 	/* a clock that went back counts as due */
-	return now < p->last_push || now - p->last_push > hold;
+	if (now < p->last_push)
+		return true;
+	if (p->stale && hold > MSHIP_PUSH_ERROR_HOLDOFF)
+		hold = MSHIP_PUSH_ERROR_HOLDOFF;
+	return now - p->last_push > hold;
 }
 
 static int
@@ -1271,6 +1324,7 @@ mship_push(struct mship_store *st, uint64_t peer, int64_t now,
 	if (build(st->nc, peer, fn, arg, &n) == -1)
 		return -1;
 	p->pushed = true;
+	p->stale = false;
 	p->last_push = now;
 	p->push_gen = st->gen;
 	st->c.pushes++;

@@ -203,6 +203,23 @@ bool	 mship_like_due(struct mship_store *, uint64_t peer, int64_t now);
  */
 void	 mship_each_peer(struct mship_store *,
 	    void (*fn)(void *, uint64_t peer), void *arg);
+/*
+ * zt-vl1d: the peer has no live path left.  What we know of it that may
+ * be wrong once it is back is marked so: it may have restarted, so our
+ * credentials are pushed again (after MSHIP_PUSH_ERROR_HOLDOFF, not
+ * MSHIP_PUSH_PERIOD), our LIKEs are due again once it is up, and its
+ * next NETWORK_CREDENTIALS is not held to the 1 s receive gate.  Its
+ * credentials, thresholds and the agreement verdict stay: they are
+ * about the controller's word, not the peer's reachability.
+ */
+void	 mship_peer_down(struct mship_store *, uint64_t peer);
+/*
+ * zt-vl1d: the peer is up (first live path, or back).  Back from down:
+ * LIKEs are due at once.  Then mship_push_if_due(MSHIP_PUSH_ON_UP):
+ * 1 pushed, 0 not due, -1 failed.
+ */
+int	 mship_peer_up(struct mship_store *, uint64_t peer, int64_t now,
+	    mship_send_fn, void *arg);
 /* peer's COM timestamp is within 500 s of now */
 bool	 mship_recently_associated(const struct mship_store *, uint64_t peer,
 	    int64_t now);
@@ -213,6 +230,13 @@ bool	 mship_recently_associated(const struct mship_store *, uint64_t peer,
 enum mship_push_why {
 	MSHIP_PUSH_BEFORE_SEND,	/* before a FRAME/EXT_FRAME/multicast copy */
 	MSHIP_PUSH_ON_ERROR,	/* ERROR(NEED_MEMBERSHIP_CERTIFICATE) */
+	/*
+	 * zt-vl1d: the peer is up.  Only to a peer whose COM we hold on a
+	 * private network; due as before a send, or once the holdoff
+	 * passed if the peer may have lost ours (mship_peer_down, or a
+	 * COM new to us came from it).
+	 */
+	MSHIP_PUSH_ON_UP,
 };
 
 /* whether a push to peer is due now */

@@ -897,6 +897,18 @@ vl2_mc_like_next(struct rbuf *r, struct vl2_mc_like *l)
 	return 0;
 }
 
+/* a COM that the flags say is there (GATHER, FRAME and OK(FRAME)) */
+static int
+vl2_mc_get_com(struct rbuf *r, bool present, struct com *c, bool *has)
+{
+	if (!present)
+		return 0;
+	if (com_deserialize(c, r) == -1)
+		return -1;
+	*has = true;
+	return 0;
+}
+
 int
 vl2_mc_gather_parse(const uint8_t *p, size_t len, struct vl2_mc_gather *g)
 {
@@ -909,11 +921,9 @@ vl2_mc_gather_parse(const uint8_t *p, size_t len, struct vl2_mc_gather *g)
 	    mac_group_deserialize(&g->group, &r) == -1 ||
 	    rbuf_get_u32(&r, &g->limit) == -1)
 		return -1;
-	if (g->flags & VL2_MC_GF_COM) {
-		if (com_deserialize(&g->com, &r) == -1)
-			return -1;
-		g->has_com = true;
-	}
+	if (vl2_mc_get_com(&r, g->flags & VL2_MC_GF_COM, &g->com,
+	    &g->has_com) == -1)
+		return -1;
 	/* 1.14.1 reads nothing after these; extra bytes are not an error */
 	return 0;
 }
@@ -928,11 +938,9 @@ vl2_mc_frame_parse(const uint8_t *p, size_t len, struct vl2_mc_frame *f)
 	if (rbuf_get_u64(&r, &f->nwid) == -1 ||
 	    rbuf_get_u8(&r, &f->flags) == -1)
 		return -1;
-	if (f->flags & VL2_MC_FF_COM) {
-		if (com_deserialize(&f->com, &r) == -1)
-			return -1;
-		f->has_com = true;
-	}
+	if (vl2_mc_get_com(&r, f->flags & VL2_MC_FF_COM, &f->com,
+	    &f->has_com) == -1)
+		return -1;
 	if ((f->flags & VL2_MC_FF_GATHER) &&
 	    rbuf_get_u32(&r, &f->gather_limit) == -1)
 		return -1;
@@ -958,16 +966,30 @@ vl2_mc_result_parse(struct rbuf *r, struct vl2_mc_gathered *o)
 	return 0;
 }
 
+/* the network and group that OK(MULTICAST_GATHER) and OK(FRAME) start with */
+static int
+vl2_mc_ok_head(struct rbuf *r, const uint8_t *p, size_t len,
+    struct vl2_mc_gathered *o)
+{
+	struct vl2_mc_like l;
+
+	memset(o, 0, sizeof(*o));
+	rbuf_init(r, p, len);
+	/* laid out as one MULTICAST_LIKE entry */
+	if (vl2_mc_like_next(r, &l) == -1)
+		return -1;
+	o->nwid = l.nwid;
+	o->group = l.group;
+	return 0;
+}
+
 int
 vl2_mc_gather_ok_parse(const uint8_t *p, size_t len,
     struct vl2_mc_gathered *o)
 {
 	struct rbuf r;
 
-	memset(o, 0, sizeof(*o));
-	rbuf_init(&r, p, len);
-	if (rbuf_get_u64(&r, &o->nwid) == -1 ||
-	    mac_group_deserialize(&o->group, &r) == -1 ||
+	if (vl2_mc_ok_head(&r, p, len, o) == -1 ||
 	    vl2_mc_result_parse(&r, o) == -1)
 		return -1;
 	return 0;
@@ -979,17 +1001,12 @@ vl2_mc_frame_ok_parse(const uint8_t *p, size_t len,
 {
 	struct rbuf r;
 
-	memset(o, 0, sizeof(*o));
-	rbuf_init(&r, p, len);
-	if (rbuf_get_u64(&r, &o->nwid) == -1 ||
-	    mac_group_deserialize(&o->group, &r) == -1 ||
+	if (vl2_mc_ok_head(&r, p, len, o) == -1 ||
 	    rbuf_get_u8(&r, &o->flags) == -1)
 		return -1;
-	if (o->flags & VL2_MC_OKF_COM) {
-		if (com_deserialize(&o->com, &r) == -1)
-			return -1;
-		o->has_com = true;
-	}
+	if (vl2_mc_get_com(&r, o->flags & VL2_MC_OKF_COM, &o->com,
+	    &o->has_com) == -1)
+		return -1;
 	if ((o->flags & VL2_MC_OKF_GATHER) && vl2_mc_result_parse(&r, o) == -1)
 		return -1;
 	return 0;

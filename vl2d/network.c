@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "frame.h"
+#include "peerev.h"
 #include "vl2d.h"
 
 /* the "o" of the config request metadata (spec/vl2.md §3.5) */
@@ -617,6 +618,93 @@ vl2d_nets_self(struct vl2d_ctx *ctx, uint64_t self)
 	for (i = 0; i < VL2D_MAX_NETWORKS; i++)
 		if (ctx->nets[i].used)
 			vl2d_net_sync_tap(&ctx->nets[i]);
+}
+
+static void
+vl2d_net_cred_send(void *arg, uint64_t nwid, uint64_t to, const uint8_t *p,
+    size_t len)
+{
+	vl2d_send(arg, to, VL2D_VERB_NETWORK_CREDENTIALS, p, len);
+}
+
+/*
+ * A peer is up (its first live path, or back): a member of our private
+ * networks gets our credentials now rather than with our next frame or
+ * after its ERROR, which would cost it the frame that found them missing.
+ */
+static void
+vl2d_nets_peer_up(struct vl2d_ctx *ctx, uint64_t peer, int64_t now)
+{
+	struct vl2d_net *n;
+	size_t i;
+
+	for (i = 0; i < VL2D_MAX_NETWORKS; i++) {
+		n = &ctx->nets[i];
+		if (!n->used || n->ms == NULL)
+			continue;
+		switch (mship_peer_up(n->ms, peer, now, vl2d_net_cred_send,
+		    ctx)) {
+		case 1:
+			ctx->peer_pushes++;
+			log_debug("network %016llx: %010llx is up, credentials "
+			    "sent", (unsigned long long)n->nwid,
+			    (unsigned long long)peer);
+			break;
+		case -1:
+			log_debug("network %016llx: no credentials for "
+			    "%010llx", (unsigned long long)n->nwid,
+			    (unsigned long long)peer);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* what may be wrong once it is back (mship_peer_down) */
+static void
+vl2d_nets_peer_down(struct vl2d_ctx *ctx, uint64_t peer)
+{
+	size_t i;
+
+	for (i = 0; i < VL2D_MAX_NETWORKS; i++)
+		if (ctx->nets[i].used && ctx->nets[i].ms != NULL)
+			mship_peer_down(ctx->nets[i].ms, peer);
+}
+
+int
+vl2d_nets_peer_events(struct vl2d_ctx *ctx, struct rbuf *r)
+{
+	int64_t now = vl2d_now(ctx);
+	struct ipc_peer_ev e;
+
+	while (rbuf_remaining(r) > 0) {
+		if (ipc_peer_ev_get(r, &e) == -1)
+			return -1;
+		if (zt_address_reserved(e.address)) {
+			ctx->dropped++;
+			log_drop(&pkt_drops, "zt-vl1d names a reserved address "
+			    "%010llx", (unsigned long long)e.address);
+			continue;
+		}
+		switch (e.kind) {
+		case IPC_PEER_EVENT_SELF:
+			vl2d_nets_self(ctx, e.address);
+			break;
+		case IPC_PEER_EVENT_UP:
+			ctx->peer_ups++;
+			vl2d_nets_peer_up(ctx, e.address, now);
+			break;
+		case IPC_PEER_EVENT_DOWN:
+			ctx->peer_downs++;
+			vl2d_nets_peer_down(ctx, e.address);
+			break;
+		default:
+			/* a kind from a newer zt-vl1d */
+			break;
+		}
+	}
+	return 0;
 }
 
 void

@@ -170,6 +170,8 @@ struct vl2d_ctx {
 	struct rules_tag	 tags[NETCONF_MAX_TAGS];
 	struct rules_cap	 caps[NETCONF_MAX_CAPABILITIES];
 	uint64_t		 dropped;	/* bad packets, logged */
+	/* VL2_PEER_EVENT: ups and downs heard, pushes they caused */
+	uint64_t		 peer_ups, peer_downs, peer_pushes;
 	uint64_t		 out_dropped;	/* no zt-vl1d to take them */
 	/* zt-vl1d's queue is over its high watermark: TAPs not read */
 	bool			 vl1_blocked;
@@ -221,6 +223,8 @@ void	 vl2d_net_pending_add(struct vl2d_net *, uint64_t src, uint64_t wait,
 void	 vl2d_nets_tap_pause(struct vl2d_ctx *, bool);
 /* zt-vl1d named our address (at connect) */
 void	 vl2d_nets_self(struct vl2d_ctx *, uint64_t self);
+/* a VL2_PEER_EVENT body (SELF, peers up and down); -1 if malformed */
+int	 vl2d_nets_peer_events(struct vl2d_ctx *, struct rbuf *);
 /* zt-vl1d (re)connected: configs are asked for again */
 void	 vl2d_nets_vl1_up(struct vl2d_ctx *);
 /* zt-tapd (re)connected: TAPs are opened (re-attached) again */

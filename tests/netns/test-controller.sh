@@ -8,58 +8,23 @@
 # with an IPv4 address from the pool.  The key holder signs; the
 # controller holds no key.
 # usage: test-controller.sh ZT-VL1D ZT-CONTROLLERD ZT-CTL CONFIG-CLIENT VECTORS
+# shellcheck disable=SC2154 # set by lib.sh and lib-vl2.sh, also through eval
 set -u
 vl1d=$1 ctrld=$2 ctl=$3 client=$4 vectors=$5
-. "$(dirname "$0")/lib.sh"
-need_root
-sh "$(dirname "$0")/../setup-users.sh"
-
-p=zc$$
-net_setup "$p" 2
-chmod 755 "$tmp"
-"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
-"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
-    "$(identity controller public)@198.18.1.1/9993" >/dev/null || exit 1
-
-start_vl1d() {	# start_vl1d INDEX NAME
-	h=$tmp/home$1
-	mkdir -p "$h" "$tmp/run$1"
-	chmod 755 "$tmp/run$1"
-	identity "$2" >"$h/identity.secret"
-	identity "$2" public >"$h/identity.public"
-	cp "$tmp/planet" "$h/planet"
-	echo '{"settings":{"allowSecondaryPort":false}}' >"$h/local.conf"
-	chown -R zt-vl1 "$h"
-	chmod 700 "$h"
-	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
-	    -b "198.18.$1.1/9993" 2>"$tmp/log$1" &
-	pids="$pids $!"
-}
-
+netns_lib=$(dirname "$0")
+. "$netns_lib/lib.sh"
+. "$netns_lib/lib-vl2.sh"
+vl2_setup zc$$ 2 controller alice
 start_vl1d 1 controller
 start_vl1d 2 alice
-mkdir -p "$tmp/ctrl"
-chown zt-ctrl "$tmp/ctrl"
-cp "$tmp/home1/identity.public" "$tmp/ctrl.public"
-ip netns exec "${p}1" "$ctrld" -d "$tmp/ctrl" -R "$tmp/run1" \
-    -I "$tmp/ctrl.public" -P 0 2>"$tmp/logc" &
-pids="$pids $!"
-ctrlpid=$!
+start_controllerd 1
 check "controller socket appears" \
     wait_for 10 test -S "$tmp/run1/zt-controllerd.sock"
 
-ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
-ctrl_pub=$(identity controller public)
-alice=$(identity alice address)
-nwid=$(ctlc -j controller network create testnet | python3 -c \
-    'import json, sys; print(json.load(sys.stdin)["id"])')
-check "network created ($nwid)" test -n "$nwid"
-ctlc controller network update "$nwid" '{"private": true,
-    "ipAssignmentPools": [{"ipRangeStart": "10.147.17.10",
-    "ipRangeEnd": "10.147.17.20"}], "v4AssignMode": {"zt": true},
-    "routes": [{"target": "10.147.17.0/24"}]}' >/dev/null
-check "alice reaches the controller" wait_for 15 sh -c \
-    "'$ctl' -R '$tmp/run2' peers 2>/dev/null | grep -q DIRECT"
+ctrl_pub=$controller_public
+alice=$alice_address
+vl2_network testnet 10.147.17
+check "alice reaches the controller" wait_for 15 at_root 2
 
 ask() {	# the stand-in runs as zt-vl2, the role's user
 	setpriv --reuid=zt-vl2 --regid=zt-vl2 --clear-groups \
@@ -103,10 +68,33 @@ check "deauthorizing pushes a revocation" \
     wait_for 10 grep -q credentials "$tmp/watch"
 wait "$watcher"
 
+# ZeroTier One's metrics in info -j: the controller's counts and both
+# zt-vl1d's per-verb counters (labels flattened, vl1d/README.md)
+"$ctl" -R "$tmp/run1" -j info >"$tmp/info1"
+"$ctl" -R "$tmp/run2" -j info >"$tmp/info2"
+has() {	# has FILE KEY VALUE-REGEX
+	grep -Eq "\"$2\": $3(,|\$)" "$tmp/$1"
+}
+check "one network counted" has info1 controller_network_count 1
+check "one member counted" has info1 controller_member_count 1
+check "one authorization" has info1 controller_member_auth_count 1
+check "one deauthorization" has info1 controller_member_deauth_count 1
+check "network changes counted" has info1 controller_network_change_count \
+    '[2-9][0-9]*'
+check "member changes counted" has info1 controller_member_change_count \
+    '[2-9][0-9]*'
+check "config requests received" has info1 \
+    zt_packet_network_config_request_rx '[1-9][0-9]*'
+check "ACCESS_DENIED sent, by type" has info1 \
+    zt_packet_error_network_access_denied_tx '[1-9][0-9]*'
+check "... and received, by type" has info2 \
+    zt_packet_error_network_access_denied_rx '[1-9][0-9]*'
+check "configs received" has info2 zt_packet_ok_rx '[1-9][0-9]*'
+
 check "the controller runs as zt-ctrl without capabilities" \
-    grep -Eq '^CapEff:[[:space:]]+0000000000000000' "/proc/$ctrlpid/status"
+    grep -Eq '^CapEff:[[:space:]]+0000000000000000' "/proc/$ctrld1/status"
 check "the controller is sandboxed" \
-    grep -Eq '^Seccomp:[[:space:]]+2' "/proc/$ctrlpid/status"
+    grep -Eq '^Seccomp:[[:space:]]+2' "/proc/$ctrld1/status"
 
 if [ "$failed" != 0 ]; then
 	echo "--- reply: $(cat "$tmp/reply")"

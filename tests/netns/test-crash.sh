@@ -14,81 +14,23 @@
 # shellcheck disable=SC2154 # set by lib.sh and through eval
 set -u
 vl1d=$1 ctrld=$2 tapd=$3 vl2d=$4 ctl=$5 vectors=$6 supervisor=$7
-. "$(dirname "$0")/lib.sh"
-need_root
-sh "$(dirname "$0")/../setup-users.sh"
+netns_lib=$(dirname "$0")
+. "$netns_lib/lib.sh"
+. "$netns_lib/lib-vl2.sh"
 
-p=zx$$
 begin=$(date +%s.%N)
 elapsed() {
 	awk -v a="$begin" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
-net_setup "$p" 3
-chmod 755 "$tmp"
-eval "$(python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["valid"]:
-    if v["name"] in ("controller", "alice", "bob"):
-        for k in ("secret", "public", "address"):
-            print("%s_%s=%s" % (v["name"], k, v[k]))' \
-    "$vectors/identities.json")"
-"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
-"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
-    "$controller_public@198.18.1.1/9993" >/dev/null || exit 1
-
-# zt-tap opens /dev/net/tun after its drop; where the host's node is not
-# 0666, a 0666 node of the same device is bind-mounted for zt-tapd only
-tun=""
-if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
-	tun=$tmp/tun
-	mknod "$tun" c 10 200 && chmod 666 "$tun" || exit 1
-fi
-
-# ICMP echo every GAP s for SECONDS: "sent SEQ TIME" and "reply SEQ TIME"
-cat >"$tmp/ping.py" <<'PING'
-import os, select, socket, struct, sys, time
-dst, gap, limit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-ident = os.getpid() & 0xffff
-def csum(b):
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    t = (t >> 16) + (t & 0xffff)
-    return ~(t + (t >> 16)) & 0xffff
-start = time.time()
-seq = 0
-nxt = start
-while time.time() < start + limit:
-    if time.time() >= nxt:
-        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq & 0xffff) + \
-            b"zt-privsep" * 5
-        s.sendto(h[:2] + struct.pack("!H", csum(h)) + h[4:], (dst, 0))
-        print("sent %d %.3f" % (seq, time.time()), flush=True)
-        seq += 1
-        nxt += gap
-    r, _, _ = select.select([s], [], [], 0.01)
-    if not r:
-        continue
-    b = s.recv(2048)
-    o = (b[0] & 15) * 4
-    if len(b) >= o + 8 and b[o] == 0 and \
-            struct.unpack("!H", b[o + 4:o + 6])[0] == ident:
-        print("reply %d %.3f" % (struct.unpack("!H", b[o + 6:o + 8])[0],
-              time.time()), flush=True)
-PING
+vl2_setup zx$$ 3 controller alice bob
 
 # one supervisor per host, as each host has its own service manager;
 # unit settings from systemd/*.service and *.socket, RestartSec=1s and
 # WatchdogSec=30s scaled by 5 as the daemons' --time-scale
 host() {	# host INDEX NAME
 	h=$tmp/home$1 r=$tmp/run$1 s=$tmp/sup$1
-	mkdir -p "$h" "$r" "$s"
-	chmod 755 "$r"
-	eval "echo \"\$${2}_secret\"" >"$h/identity.secret"
-	eval "echo \"\$${2}_public\"" >"$h/identity.public"
-	cp "$tmp/planet" "$h/planet"
-	echo '{"settings":{"allowSecondaryPort":false,"httpApi":false}}' \
-	    >"$h/local.conf"
-	chown -R zt-vl1:zt-vl1 "$h"
-	chmod 700 "$h"
+	vl2_home "$1" "$2" '"allowSecondaryPort":false,"httpApi":false'
+	mkdir -p "$s"
 	cat >"$s/spec" <<SPEC
 {"scale": 5, "daemons": [
  {"name": "zt-vl1d", "netns": "$p$1", "user": "zt-vl1",
@@ -164,35 +106,13 @@ for i in 2 3; do
 	check "host $i: zt-vl2d reaches zt-tapd through the passed socket" \
 	    wait_for 10 grep -q 'zt-vl2d connected' "$tmp/sup$i/zt-tapd.log"
 done
-ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
-nwid=$(ctlc -j controller network create crashnet |
-    sed -n 's/.*"id": *"\([0-9a-f]\{16\}\)".*/\1/p' | head -n 1)
-check "network created ($nwid)" test -n "$nwid"
-ctlc controller network update "$nwid" '{"private": true,
-    "ipAssignmentPools": [{"ipRangeStart": "10.147.18.10",
-    "ipRangeEnd": "10.147.18.20"}], "v4AssignMode": {"zt": true},
-    "routes": [{"target": "10.147.18.0/24"}]}' >/dev/null
-ctlc controller member authorize "$nwid" "$alice_address" >/dev/null
-ctlc controller member authorize "$nwid" "$bob_address" >/dev/null
-for i in 2 3; do
-	check "member $i reaches the controller" wait_for 15 sh -c \
-	    "'$ctl' -R '$tmp/run$i' peers 2>/dev/null | grep -q DIRECT"
-	check "join on $i" sh -c \
-	    "'$ctl' -R '$tmp/run$i' join $nwid | grep -q '200 join OK'"
-done
-for i in 2 3; do
-	check "member $i OK" wait_for 10 sh -c \
-	    "'$ctl' -R '$tmp/run$i' listnetworks | grep -q ' OK PRIVATE '"
-done
-a3=$("$ctl" -R "$tmp/run3" get "$nwid" ip4)
-dev2=$("$ctl" -R "$tmp/run2" get "$nwid" portDeviceName)
-dev3=$("$ctl" -R "$tmp/run3" get "$nwid" portDeviceName)
-check "the TAPs have their addresses" wait_for 10 sh -c \
-    "ip -n ${p}2 -o addr show dev $dev2 | grep -q 'inet ' &&
-    ip -n ${p}3 -o addr show dev $dev3 | grep -q 'inet '"
-check "member 3 has an address ($a3)" test -n "$a3"
-check "ping before the crashes" wait_for 10 sh -c "ip netns exec ${p}2 \
-    python3 '$tmp/ping.py' $a3 0.2 1 | grep -q reply"
+ctrl_at=1
+vl2_network crashnet 10.147.18
+vl2_authorize alice bob
+vl2_up 2 3
+vl2_join 2 3
+vl2_ok 2 3
+check "ping before the crashes" wait_for 10 zping_q "${p}2" "$a3" 5 0.2 1
 
 curpid() {	# curpid HOST DAEMON: its current main pid
 	cat "$tmp/sup$1/$2.pid" 2>/dev/null
@@ -204,7 +124,8 @@ allpids() {	# every daemon's pid but the killed one's
 		done
 	done
 }
-ip netns exec "${p}2" python3 "$tmp/ping.py" "$a3" 0.1 60 \
+# not through zping: $! is python itself, which the kill below stops
+ip netns exec "${p}2" python3 "$netns_lib/ping.py" "$a3" 600 0.1 60 \
     >"$tmp/ping" 2>&1 &
 pinger=$!
 pids="$pids $pinger"

@@ -6,7 +6,8 @@
 # LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES and execs the daemon: it must use
 # them, not bind its own.  Sockets that are not what their name says stop
 # start-up.  Then the API on 127.0.0.1:9993 (spec/service.md §6): the
-# token from authtoken.secret, ZeroTier One's JSON shapes, errors.
+# token from authtoken.secret, ZeroTier One's JSON shapes, errors, and
+# /metrics (Prometheus text, per-verb counters, metricstoken.secret).
 # usage: test-vl1-api.sh ZT-VL1D ZT-CTL VECTORS
 set -u
 vl1d=$1 ctl=$2 vectors=$3
@@ -135,8 +136,8 @@ check "token group zt" test "$(stat -c %G "$tok")" = zt
 # one Python run for every request: each python3 start costs seconds on
 # a loaded machine.  It prints "FAIL: ..." lines and "N M" (checks, failed).
 cat >"$tmp/api.py" <<'PY'
-import http.client, json, sys, time
-token, root, alice = sys.argv[1:4]
+import http.client, json, re, sys, time
+token, root, alice, mtoken = sys.argv[1:5]
 checks = failed = 0
 
 def check(what, ok):
@@ -146,12 +147,16 @@ def check(what, ok):
         failed += 1
         print("FAIL:", what)
 
+ctype = None
+
 def api(method, path, header=None, body=None):
+    global ctype
     c = http.client.HTTPConnection("127.0.0.1", 9993, timeout=5)
     try:
         c.request(method, path, body=body, headers=dict([header]) if header
                   else {})
         r = c.getresponse()
+        ctype = r.getheader("Content-Type")
         return r.status, r.read().decode()
     except (OSError, http.client.HTTPException) as e:
         return 0, str(e)
@@ -252,10 +257,46 @@ st, b = api("POST", "/moon/00000000ab", auth, "a" * 200000)
 check("huge body refused", st in (0, 413))
 check("still serving after bad requests",
       api("GET", "/status", auth)[0] == 200)
+
+# /metrics: Prometheus text with ZeroTier One's names and labels
+check("/metrics without a token: 401", api("GET", "/metrics")[0] == 401)
+st, b = api("GET", "/metrics", auth)
+check("/metrics is text/plain", st == 200 and
+      (ctype or "").startswith("text/plain"))
+sample = re.compile(r'([a-z_]+)(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? '
+                    r'([0-9]+)$')
+m = {}
+bad = [l for l in b.splitlines() if not l.startswith("#") and
+       not sample.match(l)]
+check("every sample line is name{labels} value: %r" % bad[:3], not bad)
+for l in b.splitlines():
+    if not l.startswith("#") and sample.match(l):
+        k, v = l.rsplit(" ", 1)
+        m[k] = int(v)
+check("# TYPE zt_packet counter", "# TYPE zt_packet counter" in b)
+check("# TYPE zt_peer_path_count gauge",
+      "# TYPE zt_peer_path_count gauge" in b)
+check("HELLOs went out", m.get('zt_packet{direction="tx",'
+      'packet_type="hello"}', 0) > 0)
+check("OK(HELLO)s came in", m.get('zt_packet{direction="rx",'
+      'packet_type="ok"}', 0) > 0)
+check("every verb both ways", len([k for k in m if
+      k.startswith("zt_packet{")]) >= 40)
+check("UDP bytes counted", m.get('zt_data{direction="rx",'
+      'protocol="udp"}', 0) > 0)
+check("the root's path is alive", m.get('zt_peer_path_count{node_id="%s",'
+      'status="alive"}' % root, 0) >= 1)
+check("/metrics with the metrics token",
+      api("GET", "/metrics", ("X-ZT1-Auth", mtoken))[0] == 200)
+check("the metrics token is not an API token",
+      api("GET", "/status", ("X-ZT1-Auth", mtoken))[0] == 401)
+check("POST /metrics: 405", api("POST", "/metrics", auth, "")[0] == 405)
 print(checks, failed)
 PY
+check "metricstoken.secret made" test -s "$tmp/home2/metricstoken.secret"
 out=$(ip netns exec "${p}2" python3 "$tmp/api.py" "$(cat "$tok")" \
-    "$(identity controller address)" "$(identity alice address)" 2>&1)
+    "$(identity controller address)" "$(identity alice address)" \
+    "$(cat "$tmp/home2/metricstoken.secret")" 2>&1)
 echo "$out" | grep -v '^[0-9]* [0-9]*$'
 res=$(echo "$out" | tail -1)
 case $res in
@@ -263,6 +304,23 @@ case $res in
 *) checks=$((checks + ${res% *})); failed=$((failed + ${res#* })) ;;
 esac
 check "the network half survived every request" kill -0 "$pid2"
+# zt_packet{packet_type,direction} flattened as zt_data_udp_rx is
+"$ctl" -R "$tmp/run2" -j info >"$tmp/info.json"
+check "info -j counts HELLOs sent" \
+    grep -Eq '"zt_packet_hello_tx": [1-9]' "$tmp/info.json"
+check "info -j counts OKs received" \
+    grep -Eq '"zt_packet_ok_rx": [1-9]' "$tmp/info.json"
+check "info -j has error counters" \
+    grep -q '"zt_packet_error_obj_not_found_rx": ' "$tmp/info.json"
+# an ECHO to the root: counted out here and in at the root, whose HELLOs
+# came in from the leaf
+"$ctl" -R "$tmp/run2" ping "$(identity controller address)" >/dev/null
+check "the leaf counts its ECHO" sh -c "'$ctl' -R '$tmp/run2' -j info |
+    grep -Eq '\"zt_packet_echo_tx\": [1-9]'"
+check "the root counts the ECHO" wait_for 5 sh -c "'$ctl' -R '$tmp/run1' \
+    -j info | grep -Eq '\"zt_packet_echo_rx\": [1-9]'"
+check "the root counts HELLOs in" sh -c "'$ctl' -R '$tmp/run1' -j info |
+    grep -Eq '\"zt_packet_hello_rx\": [1-9]'"
 
 # only loopback: the node's own address does not answer HTTP
 check "not listening on the external address" sh -c "! ip netns exec \

@@ -12,93 +12,13 @@
 # bridge yet) drops them as spoofed; a network change tells A and the
 # pings come back.
 # usage: test-vl2-bridge.sh ZT-VL1D ZT-CONTROLLERD ZT-TAPD ZT-VL2D ZT-CTL VECTORS
+# shellcheck disable=SC2154 # set by lib.sh and lib-vl2.sh, also through eval
 set -u
 vl1d=$1 ctrld=$2 tapd=$3 vl2d=$4 ctl=$5 vectors=$6
-. "$(dirname "$0")/lib.sh"
-need_root
-sh "$(dirname "$0")/../setup-users.sh"
-
-p=zb$$
-net_setup "$p" 3
-chmod 755 "$tmp"
-eval "$(python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["valid"]:
-    if v["name"] in ("controller", "alice", "bob"):
-        for k in ("secret", "public", "address"):
-            print("%s_%s=%s" % (v["name"], k, v[k]))' \
-    "$vectors/identities.json")"
-"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
-"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
-    "$controller_public@198.18.1.1/9993" >/dev/null || exit 1
-
-tun=""
-if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
-	tun=$tmp/tun
-	mknod "$tun" c 10 200 && chmod 666 "$tun" || exit 1
-fi
-
-# ICMP echo over a raw socket: COUNT pings INTERVAL s apart within
-# DEADLINE s; succeeds if any came back
-cat >"$tmp/ping.py" <<'PING'
-import os, select, socket, struct, sys, time
-dst, count, gap, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
-    float(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-ident = os.getpid() & 0xffff
-def csum(b):
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    t = (t >> 16) + (t & 0xffff)
-    return ~(t + (t >> 16)) & 0xffff
-start = time.time()
-seq = got = 0
-nxt = start
-while time.time() < start + limit:
-    now = time.time()
-    if seq < count and now >= nxt:
-        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"zt-privsep" * 5
-        s.sendto(h[:2] + struct.pack("!H", csum(h)) + h[4:], (dst, 0))
-        seq += 1
-        nxt += gap
-    if seq >= count and got >= count:
-        break
-    r, _, _ = select.select([s], [], [], 0.02)
-    if not r:
-        continue
-    b = s.recv(2048)
-    o = (b[0] & 15) * 4
-    if len(b) >= o + 8 and b[o] == 0 and \
-            struct.unpack("!H", b[o + 4:o + 6])[0] == ident:
-        got += 1
-sys.exit(0 if got else 1)
-PING
-
-start_vl1d() {	# start_vl1d INDEX NAME
-	h=$tmp/home$1
-	mkdir -p "$h" "$tmp/run$1"
-	chmod 755 "$tmp/run$1"
-	eval "echo \"\$${2}_secret\"" >"$h/identity.secret"
-	eval "echo \"\$${2}_public\"" >"$h/identity.public"
-	cp "$tmp/planet" "$h/planet"
-	echo '{"settings":{"allowSecondaryPort":false}}' >"$h/local.conf"
-	chown -R zt-vl1 "$h"
-	chmod 700 "$h"
-	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
-	    -b "198.18.$1.1/9993" 2>"$tmp/log$1" &
-	pids="$pids $!"
-}
-
-start_member() {	# start_member INDEX: zt-tapd, and zt-vl2d alone
-	mkdir -p "$tmp/tapd$1" "$tmp/vl2d$1"
-	chown zt-tap:zt-tap "$tmp/tapd$1"
-	chown zt-vl2:zt-vl2 "$tmp/vl2d$1"
-	ip netns exec "$p$1" sh -c '[ -z "$1" ] || mount --bind "$1" \
-	    /dev/net/tun || exit 1; shift; exec "$@"' sh "$tun" "$tapd" \
-	    -H "$tmp/tapd$1" -R "$tmp/run$1" -m 300 2>>"$tmp/logt$1" &
-	pids="$pids $!"
-	unshare -n "$vl2d" -d "$tmp/vl2d$1" -R "$tmp/run$1" -l debug \
-	    --time-scale 5 2>>"$tmp/logv$1" &
-	pids="$pids $!"
-}
+netns_lib=$(dirname "$0")
+. "$netns_lib/lib.sh"
+. "$netns_lib/lib-vl2.sh"
+vl2_setup zb$$ 3 controller alice bob
 
 # counter INDEX NAME: a switch counter of member INDEX's network
 counter() {
@@ -113,50 +33,16 @@ cat >"$tmp/counter" <<CNT
 CNT
 chmod 755 "$tmp/counter"
 
-start_vl1d 1 controller
-start_vl1d 2 alice
-start_vl1d 3 bob
-mkdir -p "$tmp/ctrl"
-chown zt-ctrl "$tmp/ctrl"
-cp "$tmp/home1/identity.public" "$tmp/ctrl.public"
-ip netns exec "${p}1" "$ctrld" -d "$tmp/ctrl" -R "$tmp/run1" \
-    -I "$tmp/ctrl.public" -P 0 2>"$tmp/logc" &
-pids="$pids $!"
-start_member 2
-start_member 3
-check "controller socket appears" \
-    wait_for 10 test -S "$tmp/run1/zt-controllerd.sock"
-
-ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
-nwid=$(ctlc -j controller network create bridgenet |
-    sed -n 's/.*"id": *"\([0-9a-f]\{16\}\)".*/\1/p' | head -n 1)
-check "network created ($nwid)" test -n "$nwid"
-ctlc controller network update "$nwid" '{"private": true,
-    "ipAssignmentPools": [{"ipRangeStart": "10.147.19.10",
-    "ipRangeEnd": "10.147.19.20"}], "v4AssignMode": {"zt": true},
-    "routes": [{"target": "10.147.19.0/24"}]}' >/dev/null
+vl2_start 1 controller alice bob
+vl2_network bridgenet 10.147.19
 # B is a bridge before anyone's first config: A's lists it from the start
 check "bob marked activeBridge" sh -c "'$ctl' -R '$tmp/run1' -j controller \
     member update $nwid $bob_address '{\"activeBridge\": true}' |
     grep -q '\"activeBridge\": *true'"
-ctlc controller member authorize "$nwid" "$alice_address" >/dev/null
-ctlc controller member authorize "$nwid" "$bob_address" >/dev/null
-for i in 2 3; do
-	check "member $i reaches the controller" wait_for 10 sh -c \
-	    "'$ctl' -R '$tmp/run$i' peers 2>/dev/null | grep -q DIRECT"
-	check "zt-vl2d $i serves" wait_for 10 test -S "$tmp/run$i/zt-vl2d.sock"
-	check "join on $i" sh -c \
-	    "'$ctl' -R '$tmp/run$i' join $nwid | grep -q '200 join OK'"
-done
-for i in 2 3; do
-	check "member $i OK" wait_for 10 sh -c \
-	    "'$ctl' -R '$tmp/run$i' listnetworks | grep -q ' OK PRIVATE '"
-done
-a2=$("$ctl" -R "$tmp/run2" get "$nwid" ip4)
-dev2=$("$ctl" -R "$tmp/run2" get "$nwid" portDeviceName)
-dev3=$("$ctl" -R "$tmp/run3" get "$nwid" portDeviceName)
-check "A's TAP has its address ($a2)" wait_for 10 sh -c \
-    "ip -n ${p}2 addr show dev $dev2 | grep -q 'inet $a2/'"
+vl2_authorize alice bob
+vl2_up 2 3
+vl2_join 2 3
+vl2_ok 2 3
 
 # the host behind B: its own MAC (locally administered, not derived from
 # any ZeroTier address), an address of the network's subnet
@@ -179,7 +65,7 @@ check "B's TAP is a bridge port" sh -c \
 ip -n "${p}2" neigh flush all
 ip -n "${p}h" neigh flush all
 check "A pings the host behind bridge B over empty ARP caches" \
-    ip netns exec "${p}2" python3 "$tmp/ping.py" 10.147.19.100 3 0.2 5
+    zping_q "${p}2" 10.147.19.100 3 0.2 5
 check "A has the host's MAC in its ARP cache" sh -c \
     "ip -n ${p}2 neigh show 10.147.19.100 | grep -q $hmac"
 check "B sent bridged frames" test "$(counter 3 out_bridged)" -gt 0
@@ -188,7 +74,7 @@ check "A learned a MAC behind a bridge" \
 check "A sent unicast to the MAC behind B" \
     test "$(counter 2 out_bridged)" -gt 0
 check "the host pings A back" \
-    ip netns exec "${p}h" python3 "$tmp/ping.py" "$a2" 2 0.2 3
+    zping_q "${p}h" "$a2" 2 0.2 3
 
 # un-marked, with a network change that pushes to every member: B no
 # longer forwards frames whose source MAC is not its own
@@ -199,10 +85,9 @@ check "B's config no longer makes it a bridge" wait_for 10 sh -c \
     "[ \"\$('$ctl' -R '$tmp/run3' get $nwid name)\" = bridgenet2 ] &&
     [ \"\$('$ctl' -R '$tmp/run2' get $nwid name)\" = bridgenet2 ]"
 nb0=$(counter 3 out_drop_not_bridge)
-ip netns exec "${p}2" python3 "$tmp/ping.py" 10.147.19.100 3 0.2 1.5
-check "no reply from the host once B is not a bridge" test $? != 0
-ip netns exec "${p}h" python3 "$tmp/ping.py" "$a2" 3 0.2 1.5
-check "the host gets no reply from A" test $? != 0
+check "no reply from the host once B is not a bridge" \
+    not zping_q "${p}2" 10.147.19.100 3 0.2 1.5
+check "the host gets no reply from A" not zping_q "${p}h" "$a2" 3 0.2 1.5
 check "B dropped the host's frames (source MAC not its own)" \
     test "$(counter 3 out_drop_not_bridge)" -gt "$nb0"
 
@@ -219,20 +104,12 @@ check "the member change is pushed to B" wait_for 10 sh -c \
     "[ \$(grep -c 'config revision' '$tmp/logv3') -gt $nc3 ]"
 nr0=$(counter 2 in_drop_bridging_remote)
 check "A drops frames B bridges before A knows B is a bridge" \
-    wait_for 8 sh -c "ip netns exec ${p}h python3 '$tmp/ping.py' $a2 1 0.2 \
-    0.3; [ \$(\"\$0\" 2 in_drop_bridging_remote) -gt $nr0 ]" "$tmp/counter"
+    wait_for 8 sh -c "ip netns exec ${p}h python3 '$netns_lib/ping.py' $a2 1 \
+    0.2 0.3 >/dev/null; [ \$(\"\$0\" 2 in_drop_bridging_remote) -gt $nr0 ]" \
+    "$tmp/counter"
 ctlc controller network update "$nwid" '{"name": "bridgenet3"}' >/dev/null
 check "pings come back once A's config lists B as a bridge" wait_for 10 \
-    ip netns exec "${p}h" python3 "$tmp/ping.py" "$a2" 1 0.2 1
+    zping_q "${p}h" "$a2" 1 0.2 1
 
-if [ "$failed" != 0 ] || [ -n "${ZT_TEST_VERBOSE:-}" ]; then
-	for i in 2 3; do
-		echo "--- listnetworks $i"
-		"$ctl" -R "$tmp/run$i" -j listnetworks
-	done
-	for f in log1 log2 log3 logc logt2 logt3 logv2 logv3; do
-		echo "--- $f"
-		tail -n 40 "$tmp/$f"
-	done
-fi
+vl2_report 40 "2 3" log1 log2 log3 logc logt2 logt3 logv2 logv3
 finish

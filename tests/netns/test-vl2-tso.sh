@@ -8,30 +8,15 @@
 # segments are joined again (GRO) for alice's TAP; her kernel's TCP
 # checks the joined super-frames and the bytes arrive intact too.
 # usage: test-vl2-tso.sh ZT-VL1D ZT-CONTROLLERD ZT-TAPD ZT-VL2D ZT-CTL VECTORS
+# shellcheck disable=SC2154 # set by lib.sh and lib-vl2.sh, also through eval
 set -u
 vl1d=$1 ctrld=$2 tapd=$3 vl2d=$4 ctl=$5 vectors=$6
-. "$(dirname "$0")/lib.sh"
-need_root
-sh "$(dirname "$0")/../setup-users.sh"
-
-p=zo$$
-net_setup "$p" 3
-chmod 755 "$tmp"
-eval "$(python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["valid"]:
-    if v["name"] in ("controller", "alice", "bob"):
-        for k in ("secret", "public", "address"):
-            print("%s_%s=%s" % (v["name"], k, v[k]))' \
-    "$vectors/identities.json")"
-"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
-"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
-    "$controller_public@198.18.1.1/9993" >/dev/null || exit 1
-
-tun=""
-if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
-	tun=$tmp/tun
-	mknod "$tun" c 10 200 && chmod 666 "$tun" || exit 1
-fi
+netns_lib=$(dirname "$0")
+. "$netns_lib/lib.sh"
+. "$netns_lib/lib-vl2.sh"
+vl2_setup zo$$ 3 controller alice bob
+# zt-vl2d at its default log level: the TCP runs move thousands of frames
+vl2d_args="--time-scale 5"
 
 # tcp.py PEER BYTES IFACE MTU: TCP both ways at once on port 5001, BYTES
 # pseudo-random bytes to PEER while taking what PEER sends, and an
@@ -125,71 +110,15 @@ print("in", inn)
 print("frames", tcp, "bad", bad)
 TCP
 
-start_vl1d() {	# start_vl1d INDEX NAME
-	h=$tmp/home$1
-	mkdir -p "$h" "$tmp/run$1"
-	chmod 755 "$tmp/run$1"
-	eval "echo \"\$${2}_secret\"" >"$h/identity.secret"
-	eval "echo \"\$${2}_public\"" >"$h/identity.public"
-	cp "$tmp/planet" "$h/planet"
-	echo '{"settings":{"allowSecondaryPort":false}}' >"$h/local.conf"
-	chown -R zt-vl1 "$h"
-	chmod 700 "$h"
-	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
-	    -b "198.18.$1.1/9993" 2>"$tmp/log$1" &
-	pids="$pids $!"
-}
-
-start_member() {	# start_member INDEX [ZT-VL2D OPTION]
-	mkdir -p "$tmp/tapd$1" "$tmp/vl2d$1"
-	chown zt-tap:zt-tap "$tmp/tapd$1"
-	chown zt-vl2:zt-vl2 "$tmp/vl2d$1"
-	ip netns exec "$p$1" sh -c '[ -z "$1" ] || mount --bind "$1" \
-	    /dev/net/tun || exit 1; shift; exec "$@"' sh "$tun" "$tapd" \
-	    -H "$tmp/tapd$1" -R "$tmp/run$1" -m 300 2>>"$tmp/logt$1" &
-	pids="$pids $!"
-	unshare -n "$vl2d" -d "$tmp/vl2d$1" -R "$tmp/run$1" \
-	    --time-scale 5 ${2:+"$2"} 2>>"$tmp/logv$1" &
-	pids="$pids $!"
-}
-
-start_vl1d 1 controller
-start_vl1d 2 alice
+# bob (node 3) is started by hand: his zt-vl2d runs --no-offload
 start_vl1d 3 bob
-mkdir -p "$tmp/ctrl"
-chown zt-ctrl "$tmp/ctrl"
-cp "$tmp/home1/identity.public" "$tmp/ctrl.public"
-ip netns exec "${p}1" "$ctrld" -d "$tmp/ctrl" -R "$tmp/run1" \
-    -I "$tmp/ctrl.public" -P 0 2>"$tmp/logc" &
-pids="$pids $!"
-start_member 2
 start_member 3 --no-offload
-check "controller socket appears" \
-    wait_for 10 test -S "$tmp/run1/zt-controllerd.sock"
-
-ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
-nwid=$(ctlc -j controller network create tso |
-    sed -n 's/.*"id": *"\([0-9a-f]\{16\}\)".*/\1/p' | head -n 1)
-check "network created ($nwid)" test -n "$nwid"
-ctlc controller network update "$nwid" '{"private": true,
-    "ipAssignmentPools": [{"ipRangeStart": "10.147.18.10",
-    "ipRangeEnd": "10.147.18.20"}], "v4AssignMode": {"zt": true},
-    "routes": [{"target": "10.147.18.0/24"}]}' >/dev/null
-ctlc controller member authorize "$nwid" "$alice_address" >/dev/null
-ctlc controller member authorize "$nwid" "$bob_address" >/dev/null
-for i in 2 3; do
-	check "member $i joins" wait_for 15 sh -c \
-	    "'$ctl' -R '$tmp/run$i' join $nwid 2>/dev/null |
-	    grep -q '200 join OK'"
-done
-for i in 2 3; do
-	check "member $i OK" wait_for 15 sh -c \
-	    "'$ctl' -R '$tmp/run$i' listnetworks | grep -q ' OK PRIVATE '"
-done
-a2=$("$ctl" -R "$tmp/run2" get "$nwid" ip4)
-a3=$("$ctl" -R "$tmp/run3" get "$nwid" ip4)
-dev2=$("$ctl" -R "$tmp/run2" get "$nwid" portDeviceName)
-dev3=$("$ctl" -R "$tmp/run3" get "$nwid" portDeviceName)
+vl2_start 1 controller alice
+vl2_network tso 10.147.18
+vl2_authorize alice bob
+vl2_up 2 3
+vl2_join 2 3
+vl2_ok 2 3
 mtu=$("$ctl" -R "$tmp/run3" -j listnetworks |
     sed -n 's/.*"mtu": *\([0-9]*\).*/\1/p' | head -n 1)
 check "addresses assigned ($a2 $dev2, $a3 $dev3, mtu $mtu)" \
@@ -197,11 +126,6 @@ check "addresses assigned ($a2 $dev2, $a3 $dev3, mtu $mtu)" \
 check "alice's TAP has offloads" wait_for 5 grep -q "TAP offloads: csum" \
     "$tmp/logv2"
 check "bob's TAP has none" sh -c "! grep -q 'TAP offloads' '$tmp/logv3'"
-for d in "${p}2 $a2 $dev2" "${p}3 $a3 $dev3"; do
-	set -- $d
-	check "$3 has its address" wait_for 10 sh -c \
-	    "ip -n $1 addr show dev $3 | grep -q 'inet $2/'"
-done
 
 # both ways at once: alice's super-frames cut to the MTU for bob, bob's
 # segments joined for alice's TAP (her kernel's TCP checks them)
@@ -227,10 +151,5 @@ check "every TCP frame on bob's TAP within the MTU, checksums valid" \
 check "alice's TAP took joined super-frames" awk -v m="$mtu" \
     '$1 == "in" && $2 > m + 14 { ok = 1 } END { exit !ok }' "$tmp/tcp2"
 
-if [ "$failed" != 0 ] || [ -n "${ZT_TEST_VERBOSE:-}" ]; then
-	for f in tcp2 tcp3 logv2 logv3 logt2 logt3; do
-		echo "--- $f"
-		tail -n 40 "$tmp/$f"
-	done
-fi
+vl2_report 40 "" tcp2 tcp3 logv2 logv3 logt2 logt3
 finish

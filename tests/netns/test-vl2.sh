@@ -8,84 +8,18 @@
 # by LIKE / GATHER / MULTICAST_FRAME).  zt-vl2d is killed with -9 during
 # a ping: its interface and address never vanish and the ping resumes
 # within 3 s of the restart.  A deauthorized member's frames stop within
-# 5 s.  A rule dropping a UDP port holds both ways.  zt-vl2d reconnects to a restarted zt-tapd and zt-vl1d.  Leaving
-# deletes the device and the state.
+# 5 s.  A rule dropping a UDP port holds both ways.  zt-vl2d reconnects
+# to a restarted zt-tapd and zt-vl1d.  Leaving deletes the device and the
+# state.
 # usage: test-vl2.sh ZT-VL1D ZT-CONTROLLERD ZT-TAPD ZT-VL2D ZT-CTL VECTORS
+# shellcheck disable=SC2154 # set by lib.sh and lib-vl2.sh, also through eval
 set -u
 vl1d=$1 ctrld=$2 tapd=$3 vl2d=$4 ctl=$5 vectors=$6
-. "$(dirname "$0")/lib.sh"
-need_root
-sh "$(dirname "$0")/../setup-users.sh"
+netns_lib=$(dirname "$0")
+. "$netns_lib/lib.sh"
+. "$netns_lib/lib-vl2.sh"
+vl2_setup zv$$ 3 controller alice bob
 
-p=zv$$
-net_setup "$p" 3
-chmod 755 "$tmp"
-# the fixtures in one python run: a python start costs seconds on a
-# loaded machine
-eval "$(python3 -c 'import json, sys
-for v in json.load(open(sys.argv[1]))["valid"]:
-    if v["name"] in ("controller", "alice", "bob"):
-        for k in ("secret", "public", "address"):
-            print("%s_%s=%s" % (v["name"], k, v[k]))' \
-    "$vectors/identities.json")"
-"$ctl" world genkey "$tmp/planet.key" >/dev/null || exit 1
-"$ctl" world make planet 7 1700000000000 "$tmp/planet.key" "$tmp/planet" \
-    "$controller_public@198.18.1.1/9993" >/dev/null || exit 1
-
-# zt-tap opens /dev/net/tun after its drop; where the host's node is not
-# 0666, a 0666 node of the same device is bind-mounted for zt-tapd only
-tun=""
-if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
-	tun=$tmp/tun
-	mknod "$tun" c 10 200 && chmod 666 "$tun" || exit 1
-fi
-
-# ICMP echo over a raw socket (no ping binary needed): pings COUNT times
-# every INTERVAL s, waits at most DEADLINE s, prints "reply SEQ TIME"
-# per answer, succeeds if any came back
-cat >"$tmp/ping.py" <<'PING'
-import os, select, socket, struct, sys, time
-dst, count, gap, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
-    float(sys.argv[4])
-v6 = ":" in dst
-if v6:
-    # the kernel fills in ICMPv6 checksums and strips the IPv6 header
-    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
-                      socket.IPPROTO_ICMPV6)
-    req, rep = 128, 129
-else:
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    req, rep = 8, 0
-ident = os.getpid() & 0xffff
-def csum(b):
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    t = (t >> 16) + (t & 0xffff)
-    return ~(t + (t >> 16)) & 0xffff
-start = time.time()
-seq = got = 0
-nxt = start
-while time.time() < start + limit:
-    now = time.time()
-    if seq < count and now >= nxt:
-        h = struct.pack("!BBHHH", req, 0, 0, ident, seq) + b"zt-privsep" * 5
-        s.sendto(h[:2] + struct.pack("!H", 0 if v6 else csum(h)) + h[4:],
-                 (dst, 0))
-        seq += 1
-        nxt += gap
-    if seq >= count and got >= count:
-        break
-    r, _, _ = select.select([s], [], [], 0.02)
-    if not r:
-        continue
-    b = s.recv(2048)
-    o = 0 if v6 else (b[0] & 15) * 4
-    if len(b) >= o + 8 and b[o] == rep and \
-            struct.unpack("!H", b[o + 4:o + 6])[0] == ident:
-        got += 1
-        print("reply %d %.3f" % (struct.unpack("!H", b[o + 6:o + 8])[0],
-              time.time()), flush=True)
-sys.exit(0 if got else 1)
-PING
 # UDP both ways at once: listens on 7777 and 7778, sends to the peer's
 # two ports for SECONDS, prints "got PORT" once per port that received
 cat >"$tmp/udp.py" <<'UDP'
@@ -111,109 +45,29 @@ for port in sorted(got):
     print("got", port)
 UDP
 
-zping() {	# zping NS DEST COUNT INTERVAL DEADLINE
-	ip netns exec "$1" python3 "$tmp/ping.py" "$2" "$3" "$4" "$5"
-}
-
-start_vl1d() {	# start_vl1d INDEX NAME
-	h=$tmp/home$1
-	mkdir -p "$h" "$tmp/run$1"
-	chmod 755 "$tmp/run$1"
-	eval "echo \"\$${2}_secret\"" >"$h/identity.secret"
-	eval "echo \"\$${2}_public\"" >"$h/identity.public"
-	cp "$tmp/planet" "$h/planet"
-	echo '{"settings":{"allowSecondaryPort":false}}' >"$h/local.conf"
-	chown -R zt-vl1 "$h"
-	chmod 700 "$h"
-	ip netns exec "$p$1" "$vl1d" -H "$h" -R "$tmp/run$1" \
-	    -b "198.18.$1.1/9993" 2>"$tmp/log$1" &
-	pids="$pids $!"
-	eval "vl1d$1=$!"
-}
-
-start_tapd() {	# start_tapd INDEX
-	mkdir -p "$tmp/tapd$1"
-	chown zt-tap:zt-tap "$tmp/tapd$1"
-	ip netns exec "$p$1" sh -c '[ -z "$1" ] || mount --bind "$1" \
-	    /dev/net/tun || exit 1; shift; exec "$@"' sh "$tun" "$tapd" \
-	    -H "$tmp/tapd$1" -R "$tmp/run$1" -m 300 2>>"$tmp/logt$1" &
-	pids="$pids $!"
-	eval "tapd$1=$!"
-}
-
-start_vl2d() {	# start_vl2d INDEX: its own namespace, only lo, down
-	mkdir -p "$tmp/vl2d$1"
-	chown zt-vl2:zt-vl2 "$tmp/vl2d$1"
-	unshare -n "$vl2d" -d "$tmp/vl2d$1" -R "$tmp/run$1" -l debug \
-	    --time-scale 5 2>>"$tmp/logv$1" &
-	pid=$!
-	pids="$pids $pid"
-	eval "vl2pid$1=$pid"
-}
-
-start_vl1d 1 controller
-start_vl1d 2 alice
-start_vl1d 3 bob
-mkdir -p "$tmp/ctrl"
-chown zt-ctrl "$tmp/ctrl"
-cp "$tmp/home1/identity.public" "$tmp/ctrl.public"
-ip netns exec "${p}1" "$ctrld" -d "$tmp/ctrl" -R "$tmp/run1" \
-    -I "$tmp/ctrl.public" -P 0 2>"$tmp/logc" &
-pids="$pids $!"
-for i in 2 3; do
-	start_tapd $i
-	start_vl2d $i
-done
-check "controller socket appears" \
-    wait_for 10 test -S "$tmp/run1/zt-controllerd.sock"
-
-ctlc() { "$ctl" -R "$tmp/run1" "$@"; }
+vl2_start 1 controller alice bob
 alice=$alice_address
-bob=$bob_address
-nwid=$(ctlc -j controller network create vl2net |
-    sed -n 's/.*"id": *"\([0-9a-f]\{16\}\)".*/\1/p' | head -n 1)
-check "network created ($nwid)" test -n "$nwid"
-ctlc controller network update "$nwid" '{"private": true,
-    "ipAssignmentPools": [{"ipRangeStart": "10.147.17.10",
-    "ipRangeEnd": "10.147.17.20"}], "v4AssignMode": {"zt": true},
-    "v6AssignMode": {"rfc4193": true},
-    "routes": [{"target": "10.147.17.0/24"}]}' >/dev/null
-for i in 2 3; do
-	check "member $i reaches the controller" wait_for 15 sh -c \
-	    "'$ctl' -R '$tmp/run$i' peers 2>/dev/null | grep -q DIRECT"
-	check "zt-vl2d $i serves" wait_for 10 test -S "$tmp/run$i/zt-vl2d.sock"
-	check "join on $i" sh -c \
-	    "'$ctl' -R '$tmp/run$i' join $nwid | grep -q '200 join OK'"
-done
+vl2_network vl2net 10.147.17 '"v6AssignMode": {"rfc4193": true}'
+vl2_up 2 3
+vl2_join 2 3
 check "the state file is made" test -f "$tmp/vl2d2/networks.d/$nwid.conf"
 for i in 2 3; do
-	check "member $i denied first" wait_for 10 sh -c "'$ctl' -R \
-	    '$tmp/run$i' listnetworks | grep -q ACCESS_DENIED"
+	check "member $i denied first" wait_for 10 net_has $i ACCESS_DENIED
 done
-ctlc controller member authorize "$nwid" "$alice" >/dev/null
-ctlc controller member authorize "$nwid" "$bob" >/dev/null
-for i in 2 3; do
-	check "member $i OK" wait_for 10 sh -c \
-	    "'$ctl' -R '$tmp/run$i' listnetworks | grep -q ' OK PRIVATE '"
-done
-a2=$("$ctl" -R "$tmp/run2" get "$nwid" ip4)
-a3=$("$ctl" -R "$tmp/run3" get "$nwid" ip4)
-dev2=$("$ctl" -R "$tmp/run2" get "$nwid" portDeviceName)
-check "addresses assigned ($a2, $a3)" test -n "$a2" -a -n "$a3"
-check "the TAP has the address" wait_for 10 sh -c \
-    "ip -n ${p}2 addr show dev $dev2 | grep -q 'inet $a2/'"
+vl2_authorize alice bob
+vl2_ok 2 3
 check "the TAP is up" sh -c \
     "ip -n ${p}2 link show dev $dev2 | grep -q 'state UNKNOWN\|,UP'"
 check "zt-vl2d has no interface but lo" sh -c \
-    "[ \$(nsenter -t $vl2pid2 -n ip -o link | wc -l) = 1 ]"
+    "[ \$(nsenter -t $vl2d2 -n ip -o link | wc -l) = 1 ]"
 ip -n "${p}2" neigh flush all
 ip -n "${p}3" neigh flush all
 check "first ping with empty ARP caches" \
-    zping "${p}2" "$a3" 1 1 3 >/dev/null
-check "ping the other way" zping "${p}3" "$a2" 2 0.2 3 >/dev/null
+    zping_q "${p}2" "$a3" 1 1 3
+check "ping the other way" zping_q "${p}3" "$a2" 2 0.2 3
 b6=$("$ctl" -R "$tmp/run3" get "$nwid" ip6)
 check "IPv6 (RFC4193, NDP emulated) ping ($b6)" \
-    wait_for 10 zping "${p}2" "$b6" 1 1 1 >/dev/null
+    wait_for 10 zping_q "${p}2" "$b6" 1 1 1
 check "get status" sh -c \
     "[ \"\$('$ctl' -R '$tmp/run2' get $nwid status)\" = OK ]"
 counters_ok() {	# counters_ok INDEX PYTHON-CONDITION ON c (info -j)
@@ -269,8 +123,8 @@ got 7778\" ]"
 zping "${p}2" "$a3" 80 0.1 8 >"$tmp/ping" 2>&1 &
 pinger=$!
 wait_for 5 grep -q reply "$tmp/ping"
-kill -9 "$vl2pid2"
-wait "$vl2pid2" 2>/dev/null
+kill -9 "$vl2d2"
+wait "$vl2d2" 2>/dev/null
 check "the interface stayed" ip -n "${p}2" link show dev "$dev2"
 check "the address stayed" sh -c \
     "ip -n ${p}2 addr show dev $dev2 | grep -q 'inet $a2/'"
@@ -286,8 +140,8 @@ check "restarted zt-vl2d re-attached" wait_for 5 sh -c \
 check "zt-vl1d kept its peers" sh -c \
     "'$ctl' -R '$tmp/run2' peers | grep -q DIRECT"
 check "zt-vl2d is sandboxed as zt-vl2" sh -c "grep -Eq \
-    '^Seccomp:[[:space:]]+2' /proc/$vl2pid2/status && grep -Eq \
-    \"^Uid:[[:space:]]+$(id -u zt-vl2)\" /proc/$vl2pid2/status"
+    '^Seccomp:[[:space:]]+2' /proc/$vl2d2/status && grep -Eq \
+    \"^Uid:[[:space:]]+$(id -u zt-vl2)\" /proc/$vl2d2/status"
 
 # zt-tapd restarts (kill -9 leaves its devices): zt-vl2d reconnects,
 # the adopted device keeps carrying traffic
@@ -296,7 +150,7 @@ wait "$tapd2" 2>/dev/null
 start_tapd 2
 check "zt-vl2d reconnects to a restarted zt-tapd" wait_for 10 sh -c \
     "[ \$(grep -c 'zt-vl2d connected' '$tmp/logt2') -ge 2 ]"
-check "traffic goes on" zping "${p}2" "$a3" 2 0.2 3 >/dev/null
+check "traffic goes on" zping_q "${p}2" "$a3" 2 0.2 3
 
 # zt-vl1d restarts: zt-vl2d reconnects and asks for its config again
 kill -9 "$vl1d2"
@@ -305,7 +159,7 @@ start_vl1d 2 alice
 check "zt-vl2d reconnects to a restarted zt-vl1d" wait_for 10 sh -c \
     "[ \$(grep -c 'zt-vl2d connected' '$tmp/log2') -ge 1 ]"
 check "traffic goes on after it" wait_for 10 \
-    zping "${p}2" "$a3" 1 1 1 >/dev/null
+    zping_q "${p}2" "$a3" 1 1 1
 
 # deauthorizing alice: the controller revokes her credentials, bob's
 # zt-vl2d drops her frames from then on
@@ -327,14 +181,5 @@ check "leaving deletes the device" wait_for 5 sh -c \
 check "leaving deletes the state" \
     test ! -e "$tmp/vl2d3/networks.d/$nwid.conf"
 
-if [ "$failed" != 0 ] || [ -n "${ZT_TEST_VERBOSE:-}" ]; then
-	for i in 2 3; do
-		echo "--- listnetworks $i"
-		"$ctl" -R "$tmp/run$i" -j listnetworks
-	done
-	for f in log1 log2 log3 logc logt2 logt3 logv2 logv3 ping ping2; do
-		echo "--- $f"
-		tail -n 60 "$tmp/$f"
-	done
-fi
+vl2_report 60 "2 3" log1 log2 log3 logc logt2 logt3 logv2 logv3 ping ping2
 finish

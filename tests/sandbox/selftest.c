@@ -16,7 +16,9 @@
  * every Landlock rule, so a refusal there can only be Landlock's;
  * ZT_SELFTEST_FILE is a file inside the daemon's Landlock rules (the
  * control op reads it); ZT_SELFTEST_SECRET is identity.secret, which
- * zt-vl1d's network half must not be able to open.
+ * zt-vl1d's network half must not be able to open, replace or remove:
+ * its directory (zt-vl1d's home) must refuse every new file too, while
+ * home/world, where planet updates go, takes them.
  *
  * Operations use raw syscall(2): a libc wrapper might make another,
  * allowed, call first and prove nothing.
@@ -196,6 +198,98 @@ op_read_secret(void)
 {
 	return syscall(SYS_openat, AT_FDCWD,
 	    selftest_env("ZT_SELFTEST_SECRET"), O_RDONLY | O_CLOEXEC);
+}
+
+/* <directory of ZT_SELFTEST_SECRET>/name */
+static void
+selftest_home_path(char *buf, size_t len, const char *name)
+{
+	const char *secret = selftest_env("ZT_SELFTEST_SECRET");
+	const char *slash = strrchr(secret, '/');
+	int dirlen = slash != NULL ? (int)(slash - secret) : 1;
+
+	snprintf(buf, len, "%.*s/%s", dirlen, slash != NULL ? secret : ".",
+	    name);
+}
+
+static long
+selftest_unlink(const char *path)
+{
+#ifdef SYS_unlink
+	return syscall(SYS_unlink, path);
+#else
+	return syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+#endif
+}
+
+static long
+op_write_home(void)
+{
+	char path[4096];
+
+	/* home is the daemon user's own: only Landlock can refuse this */
+	selftest_home_path(path, sizeof(path), "created-by-sandboxed-daemon");
+	return syscall(SYS_openat, AT_FDCWD, path,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+static long
+op_replace_secret(void)
+{
+	char src[4096];
+	const char *file = selftest_env("ZT_SELFTEST_FILE");
+	const char *slash = strrchr(file, '/');
+	long fd, r;
+	int saved;
+
+	/*
+	 * A file made where the daemon may write (next to the control
+	 * file), then renamed over identity.secret, as an atomic save
+	 * would do it.  Failing to make it is no refusal of the rename.
+	 */
+	snprintf(src, sizeof(src), "%.*s/selftest-replace",
+	    slash != NULL ? (int)(slash - file) : 1,
+	    slash != NULL ? file : ".");
+	fd = syscall(SYS_openat, AT_FDCWD, src,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		errno = ENOTRECOVERABLE;
+		return -1;
+	}
+	syscall(SYS_close, fd);
+#ifdef SYS_rename
+	r = syscall(SYS_rename, src, selftest_env("ZT_SELFTEST_SECRET"));
+#else
+	r = syscall(SYS_renameat2, AT_FDCWD, src, AT_FDCWD,
+	    selftest_env("ZT_SELFTEST_SECRET"), 0);
+#endif
+	saved = errno;
+	if (r == -1)
+		selftest_unlink(src);
+	errno = saved;
+	return r;
+}
+
+static long
+op_remove_secret(void)
+{
+	return selftest_unlink(selftest_env("ZT_SELFTEST_SECRET"));
+}
+
+static long
+op_write_world(void)
+{
+	char path[4096];
+	long fd;
+
+	/* what a planet update does: a new file in home/world, removed */
+	selftest_home_path(path, sizeof(path), "world/selftest-world");
+	fd = syscall(SYS_openat, AT_FDCWD, path,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fd;
+	syscall(SYS_close, fd);
+	return selftest_unlink(path);
 }
 
 static long
@@ -386,6 +480,10 @@ static const struct selftest_op selftest_ops[] = {
 	{ "write-outside", op_write_outside },
 	{ "write-etc", op_write_etc },
 	{ "read-secret", op_read_secret },
+	{ "write-home", op_write_home },
+	{ "replace-secret", op_replace_secret },
+	{ "remove-secret", op_remove_secret },
+	{ "write-world", op_write_world },
 	{ "setuid", op_setuid },
 	{ "setresuid", op_setresuid },
 	{ "setgroups", op_setgroups },

@@ -52,9 +52,10 @@ netlink-socket inet-socket socketpair-inet6 read-outside write-outside
 write-etc setuid setresuid setgroups chmod chroot unshare clone keyctl bpf
 perf_event_open init_module finit_module personality kill prctl
 mprotect-exec mmap-wx ioctl-tiocsti setsockopt reboot int80 x32"
-# and per process ($extra): zt-vl1d's halves may not open
-# identity.secret, although it has their owner; only Landlock (home
-# grants no read) can refuse that to the network half
+# and per process ($extra): zt-vl1d's halves may not open, replace or
+# remove identity.secret, nor make any file in home, although home and
+# the file are their user's; only Landlock (no rule for home itself)
+# can refuse that to the network half
 
 # without 32-bit emulation (ia32_emulation=0) the kernel faults on
 # int 0x80 before seccomp runs: then SIGSEGV is the outcome to expect
@@ -74,8 +75,16 @@ mkdir -p "$tmp/tapd" "$tmp/vl1d" "$tmp/ctrld" "$tmp/vl2d"
 chown zt-tap:zt-tap "$tmp/tapd"
 echo control >"$tmp/tapd/selftest-control"
 identity 0 >"$tmp/vl1d/identity.secret" || exit 1
-# home itself is write-only for the network half: the control file is
-# in moons.d, which it reads (and which ignores names without .moon)
+# a planet where ZeroTier One keeps it: the first start moves it into
+# world/, the one place in home the network half may write
+python3 -c 'import json, sys
+w = [w for w in json.load(open(sys.argv[1]))["worlds"]
+    if w["name"] == "planet_v1"][0]
+sys.stdout.buffer.write(bytes.fromhex(w["serialized"]))' \
+    "$ZT_VECTORS_DIR/world.json" >"$tmp/planet" || exit 1
+cp "$tmp/planet" "$tmp/vl1d/planet"
+# home itself is closed to the network half: the control file is in
+# moons.d, which it reads (and which ignores names without .moon)
 mkdir "$tmp/vl1d/moons.d"
 echo control >"$tmp/vl1d/moons.d/selftest-control"
 chown -R zt-vl1:zt-vl1 "$tmp/vl1d"
@@ -201,9 +210,30 @@ proofs_tapd() {
 }
 # the two processes share one home: one after the other
 proofs_vl1d() {
-	extra=read-secret
+	extra="read-secret write-home replace-secret remove-secret"
 	prove zt-vl1d main control
 	prove zt-vl1d child getpid
+	# the one place in home it writes: planet updates in world/
+	checks=$((checks + 1))
+	o=$(outcome zt-vl1d write-world main)
+	if [ "$o" = allowed ]; then
+		echo "zt-vl1d                write-world      allowed"
+	else
+		fail "zt-vl1d: write-world (planet updates): $o"
+		sed 's/^/    /' "$w/log" | tail -5
+	fi
+	checks=$((checks + 1))
+	if [ ! -f "$tmp/vl1d/identity.secret" ] ||
+	    [ "$(stat -c %U "$tmp/vl1d/world")" != zt-vl1 ]; then
+		fail "zt-vl1d: identity.secret gone or world/ not zt-vl1's"
+	fi
+	checks=$((checks + 1))
+	if [ -e "$tmp/vl1d/planet" ] ||
+	    ! cmp -s "$tmp/planet" "$tmp/vl1d/world/planet"; then
+		fail "zt-vl1d: home/planet not moved to world/planet"
+	else
+		echo "zt-vl1d: home/planet moved to world/planet"
+	fi
 }
 proofs_vl2d() {
 	extra=

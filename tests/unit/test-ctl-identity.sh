@@ -3,30 +3,7 @@
 # errors; identities and signatures made by ZeroTier One 1.14.1
 # (identities.json, signatures.json) are accepted.
 ctl=$1
-checks=0 failed=0
-
-fail() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
-
-expect() {	# expect STATUS DESCRIPTION -- command...
-	want=$1 what=$2
-	shift 3
-	out=$("$@" 2>"$tmp/err") ; got=$?
-	checks=$((checks + 1))
-	[ "$got" = "$want" ] || fail "$what: exit $got, wanted $want" \
-	    "($(cat "$tmp/err"))"
-}
-
-one_line_error() {	# the last command's stderr is exactly one line
-	checks=$((checks + 1))
-	n=$(wc -l <"$tmp/err")
-	if [ "$n" != 1 ] || ! grep -q '^zt-ctl: ' "$tmp/err"; then
-		fail "$1: stderr is not one 'zt-ctl:' line:"
-		cat "$tmp/err"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 same() {	# same DESCRIPTION A B
 	checks=$((checks + 1))
@@ -38,8 +15,6 @@ vector() {	# vector FILE PYTHON-EXPRESSION-ON-d
 print($2, end='')" "$ZT_VECTORS_DIR/$1"
 }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 [ -f "$ZT_VECTORS_DIR/identities.json" ] ||
     { echo "FAIL: no vectors in '$ZT_VECTORS_DIR'"; exit 1; }
 
@@ -158,5 +133,4 @@ expect 0 "vectors re-sign" -- "$ctl" identity sign \
 same "vectors deterministic signature" "$out" \
     "$(vector signatures.json 'd["valid"][2]["signature"]')"
 
-echo "$checks checks, $failed failed"
-[ "$failed" = 0 ]
+check_end

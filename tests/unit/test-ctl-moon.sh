@@ -7,31 +7,8 @@
 # Then import-zerotier takes over a fake ZeroTier home built here.
 ctl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 vectors=${ZT_VECTORS_DIR:?}
-checks=0 failed=0
+. "$(dirname "$0")/../lib/check.sh"
 
-fail() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
-
-expect() {	# expect STATUS DESCRIPTION -- command...
-	want=$1 what=$2
-	shift 3
-	out=$("$@" 2>"$tmp/err") ; got=$?
-	checks=$((checks + 1))
-	[ "$got" = "$want" ] || fail "$what: exit $got, wanted $want" \
-	    "($(cat "$tmp/err"))"
-}
-
-ok() {	# ok DESCRIPTION command...
-	what=$1
-	shift
-	checks=$((checks + 1))
-	"$@" || fail "$what"
-}
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 test -r "$vectors/world.json" || { echo "FAIL: no world.json"; exit 1; }
 test -r "$vectors/identities.json" || { echo "FAIL: no identities"; exit 1; }
 
@@ -208,5 +185,4 @@ expect 1 "a broken planet is refused" -- "$ctl" import-zerotier "$zh" \
 expect 2 "no home given" -- "$ctl" import-zerotier
 expect 1 "home missing" -- "$ctl" import-zerotier "$tmp/nothing" "$st"
 
-echo "$checks checks, $failed failed"
-[ "$failed" = 0 ]
+check_end

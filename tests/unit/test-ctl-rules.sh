@@ -2,20 +2,7 @@
 # zt-ctl rules compile: rule text in, the controller's JSON out; errors
 # as "zt-ctl: <file>:<line>: <message>" with exit 1, bad usage exit 2.
 ctl=$1
-checks=0 failed=0
-
-fail() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
-
-expect() {	# expect STATUS DESCRIPTION -- command...
-	want=$1 what=$2
-	shift 3
-	out=$("$@" 2>"$tmp/err") ; got=$?
-	checks=$((checks + 1))
-	[ "$got" = "$want" ] || fail "$what: exit $got, wanted $want"
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 same_json() {	# same_json DESCRIPTION EXPECTED-JSON: $out holds the output
 	checks=$((checks + 1))
@@ -34,9 +21,6 @@ error_line() {	# error_line DESCRIPTION PATTERN: one stderr line matching
 		cat "$tmp/err"
 	fi
 }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 cat >"$tmp/ok.rules" <<'RULES'
 # ssh for holders of the capability, same-department traffic for all
@@ -90,5 +74,4 @@ error_line "unknown subcommand" "^zt-ctl: "
 expect 0 "help rules" -- "$ctl" help rules
 echo "$out" | grep -q 'rules compile' || fail "help rules: $out"
 
-echo "$checks checks, $failed failed"
-[ "$failed" = 0 ]
+check_end

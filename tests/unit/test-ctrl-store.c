@@ -743,6 +743,72 @@ test_objects(const char *dir)
 	ctrl_store_close(s);
 }
 
+/* member save of o with authorized set to auth */
+static bool
+save_auth(struct ctrl_store *s, uint64_t nwid, uint64_t mid, json_t *o,
+    bool auth)
+{
+	bool changed;
+
+	json_object_set_new(o, "authorized", json_boolean(auth));
+	return s->ops->member_save(s, nwid, mid, o, "uid:0", "member update",
+	    &changed) == CTRL_STORE_OK;
+}
+
+/* ZeroTier One's controller change metrics, counted per history row */
+static void
+test_counts(const char *dir)
+{
+	const uint64_t nwid = 0x8056c2e21c000003ULL, mid = 0x1122334455ULL;
+	const struct ctrl_store_counts *c;
+	struct ctrl_token t;
+	struct ctrl_store *s;
+	json_t *o, *m, *old;
+	char path[512];
+	bool changed;
+
+	snprintf(path, sizeof(path), "%s/c.db", dir);
+	REQUIRE((s = open_store(path, NULL)) != NULL);
+	c = &s->counts;
+	o = ctrl_network_new(nwid, 5);
+	CHECK(s->ops->network_save(s, nwid, o, "t", "network create",
+	    &changed) == CTRL_STORE_OK);
+	/* unchanged: no history row, no count */
+	CHECK(s->ops->network_save(s, nwid, o, "t", "network update",
+	    &changed) == CTRL_STORE_OK && !changed);
+	json_decref(o);
+	CHECKF(c->network_changes == 1, "%llu network changes",
+	    (unsigned long long)c->network_changes);
+	m = ctrl_member_new(nwid, mid, 7);
+	CHECK(save_auth(s, nwid, mid, m, false));
+	CHECK(c->member_changes == 1 && c->member_auths == 0);
+	CHECK(save_auth(s, nwid, mid, m, true));
+	CHECK(save_auth(s, nwid, mid, m, true));	/* unchanged */
+	CHECK(c->member_changes == 2 && c->member_auths == 1);
+	CHECK(save_auth(s, nwid, mid, m, false));
+	CHECK(c->member_changes == 3 && c->member_deauths == 1);
+	CHECK(save_auth(s, nwid, mid, m, true));
+	CHECK(c->member_auths == 2);
+	json_decref(m);
+	/* tokens are no network's change */
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "ui");
+	t.scope = CTRL_SCOPE_READ;
+	CHECK(s->ops->token_put(s, &t, "uid:0") == CTRL_STORE_OK);
+	CHECK(c->network_changes == 1 && c->member_changes == 4);
+	/* an authorized member gone with its network is a deauth */
+	CHECK(s->ops->network_delete(s, nwid, "uid:0", &old) ==
+	    CTRL_STORE_OK);
+	json_decref(old);
+	CHECKF(c->network_changes == 2 && c->member_changes == 5 &&
+	    c->member_auths == 2 && c->member_deauths == 2,
+	    "%llu %llu %llu %llu", (unsigned long long)c->network_changes,
+	    (unsigned long long)c->member_changes,
+	    (unsigned long long)c->member_auths,
+	    (unsigned long long)c->member_deauths);
+	ctrl_store_close(s);
+}
+
 static void
 test_tokens(const char *dir)
 {
@@ -844,6 +910,7 @@ main(void)
 	REQUIRE(mkdtemp(dir) != NULL);
 	test_pragmas(dir);
 	test_objects(dir);
+	test_counts(dir);
 	test_tokens(dir);
 	test_migration(dir);
 	test_corrupt(dir);

@@ -7,7 +7,6 @@
  */
 #include <sys/socket.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,95 +16,20 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "ipcutil.h"
 #include "log.h"
 #include "test.h"
 
 static struct event_base *base;
-
-static bool
-loop_until(const bool *flag, int ms)
-{
-	struct timeval tv = { 0, 5000 };
-	int64_t end = log_now_ms() + ms;
-
-	while (!*flag && log_now_ms() < end) {
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
-	}
-	return *flag;
-}
-
-static void
-loop_for(int ms)
-{
-	bool never = false;
-
-	loop_until(&never, ms);
-}
-
-static int
-count_fds(void)
-{
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	REQUIRE((d = opendir("/proc/self/fd")) != NULL);
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static struct ipc *
-new_ipc(enum ipc_role self)
-{
-	struct ipc_config cfg;
-	struct ipc *ipc;
-	int i;
-
-	ipc_config_init(&cfg, self);
-	for (i = 1; i < IPC_ROLE_COUNT; i++)
-		cfg.role_uid[i] = getuid();
-	cfg.hello_ms = 1000;
-	REQUIRE((ipc = ipc_new(base, &cfg)) != NULL);
-	return ipc;
-}
-
-static void
-pair(int sv[2])
-{
-	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, sv) == 0);
-}
 
 /* a hand-made frame (header by hand, as a hostile peer writes it) */
 static void
 raw_send(int fd, uint16_t type, uint32_t id, const void *p, size_t n)
 {
 	uint8_t f[4096];
-	struct wbuf w;
 
-	wbuf_init(&w, f, sizeof(f));
-	wbuf_put_u16(&w, type);
-	wbuf_put_u8(&w, 0);
-	wbuf_put_u8(&w, 0);
-	wbuf_put_u32(&w, (uint32_t)n);
-	wbuf_put_u32(&w, id);
-	wbuf_put_bytes(&w, p, n);
-	REQUIRE(!wbuf_failed(&w));
-	REQUIRE(send(fd, f, wbuf_len(&w), MSG_NOSIGNAL) ==
-	    (ssize_t)wbuf_len(&w));
-}
-
-static void
-raw_hello(int fd, enum ipc_role role)
-{
-	uint8_t b[3] = { (uint8_t)role, IPC_PROTO_VERSION >> 8,
-	    IPC_PROTO_VERSION & 0xff };
-
-	raw_send(fd, IPC_MSG_HELLO, 0, b, 3);
+	REQUIRE(test_raw_send(fd, f, test_raw_frame(f, sizeof(f), type, 0, 0,
+	    (uint32_t)n, id, p, n), NULL, 0) == 0);
 }
 
 /* message i's payload: its length and bytes follow from i */
@@ -122,10 +46,7 @@ pay_byte(uint32_t i, size_t j)
 }
 
 struct side {
-	struct ipc_conn	*conn;
-	bool		 up;
-	bool		 down;
-	enum ipc_err	 reason;
+	struct test_link link;		/* first: the up/down callbacks' arg */
 	uint32_t	 count;		/* messages, in order */
 	uint32_t	 bad;		/* out of order or wrong bytes */
 	size_t		 span;
@@ -147,25 +68,6 @@ loop_until_count(const uint32_t *count, uint32_t want, int ms)
 		event_base_dispatch(base);
 	}
 	return *count >= want;
-}
-
-static void
-side_up(struct ipc_conn *c, void *arg)
-{
-	struct side *s = arg;
-
-	s->up = true;
-	s->conn = c;
-}
-
-static void
-side_down(struct ipc_conn *c, enum ipc_err reason, void *arg)
-{
-	struct side *s = arg;
-
-	s->down = true;
-	s->reason = reason;
-	s->conn = NULL;
 }
 
 /* vl1d: checks order and bytes of every VL2_SEND */
@@ -228,18 +130,19 @@ static const struct ipc_handler h_none[] = { { 0, NULL } };
 static void
 open_pair(struct ipc *vl1, struct ipc *vl2, struct side *rx, struct side *tx)
 {
-	static struct ipc_callbacks crx = { h_vl1, side_up, side_down, NULL,
-	    NULL };
-	static struct ipc_callbacks ctx = { h_none, side_up, side_down, NULL,
-	    NULL };
+	static struct ipc_callbacks crx = { h_vl1, test_link_up,
+	    test_link_down, NULL, NULL };
+	static struct ipc_callbacks ctx = { h_none, test_link_up,
+	    test_link_down, NULL, NULL };
 	int sv[2];
 
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(vl1, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED, &crx,
 	    rx) != NULL);
 	REQUIRE(ipc_conn_open(vl2, sv[1], IPC_R(VL1D), IPC_CONN_TRUSTED, &ctx,
 	    tx) != NULL);
-	REQUIRE(loop_until(&rx->up, 2000) && loop_until(&tx->up, 2000));
+	REQUIRE(test_loop_until(base, &rx->link.up, 2000) &&
+	    test_loop_until(base, &tx->link.up, 2000));
 }
 
 static void
@@ -253,7 +156,7 @@ send_n(struct side *tx, uint32_t from, uint32_t n, size_t span)
 		len = pay_len(i, span);
 		for (j = 0; j < len; j++)
 			buf[j] = pay_byte(i, j);
-		REQUIRE(ipc_send(tx->conn, IPC_MSG_VL2_SEND, i, buf,
+		REQUIRE(ipc_send(tx->link.conn, IPC_MSG_VL2_SEND, i, buf,
 		    len) == 0);
 	}
 }
@@ -265,23 +168,24 @@ send_n(struct side *tx, uint32_t from, uint32_t n, size_t span)
 static void
 test_drain(unsigned int batch)
 {
-	struct ipc *vl1 = new_ipc(IPC_ROLE_VL1D), *vl2 = new_ipc(IPC_ROLE_VL2D);
+	struct ipc *vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 1000),
+	    *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 1000);
 	struct side rx = { 0 }, tx = { 0 };
 
 	open_pair(vl1, vl2, &rx, &tx);
 	rx.span = tx.span = 200;
-	REQUIRE(ipc_conn_set_batch(rx.conn, batch) == 0);
-	REQUIRE(ipc_conn_set_batch(tx.conn, batch) == 0);
-	ipc_conn_cork(tx.conn, true);
+	REQUIRE(ipc_conn_set_batch(rx.link.conn, batch) == 0);
+	REQUIRE(ipc_conn_set_batch(tx.link.conn, batch) == 0);
+	ipc_conn_cork(tx.link.conn, true);
 	send_n(&tx, 1, 100, 200);
-	loop_for(30);
+	test_loop_for(base, 30);
 	CHECKF(rx.count == 0, "corked, yet %u arrived", rx.count);
-	CHECK(ipc_conn_queued(tx.conn) > 100 * IPC_HDR_LEN);
+	CHECK(ipc_conn_queued(tx.link.conn) > 100 * IPC_HDR_LEN);
 	/* everything in the socket before the reader looks */
-	ipc_conn_set_reading(rx.conn, false);
-	ipc_conn_cork(tx.conn, false);
-	CHECK(ipc_conn_queued(tx.conn) == 0);
-	ipc_conn_set_reading(rx.conn, true);
+	ipc_conn_set_reading(rx.link.conn, false);
+	ipc_conn_cork(tx.link.conn, false);
+	CHECK(ipc_conn_queued(tx.link.conn) == 0);
+	ipc_conn_set_reading(rx.link.conn, true);
 	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	if (batch > 1)
 		CHECKF(rx.count == 100, "batch %u: %u in one wake-up", batch,
@@ -295,13 +199,13 @@ test_drain(unsigned int batch)
 	/* large frames, more than the socket holds at once */
 	rx.count = 0;
 	rx.span = IPC_PAYLOAD_MAX;
-	ipc_conn_cork(tx.conn, true);
+	ipc_conn_cork(tx.link.conn, true);
 	send_n(&tx, 1, 40, IPC_PAYLOAD_MAX);
-	ipc_conn_cork(tx.conn, false);
+	ipc_conn_cork(tx.link.conn, false);
 	loop_until_count(&rx.count, 40, 10000);
 	CHECKF(rx.count == 40 && rx.bad == 0, "big: %u, %u bad", rx.count,
 	    rx.bad);
-	CHECK(ipc_malformed_total(vl1) == 0 && !rx.down && !tx.down);
+	CHECK(ipc_malformed_total(vl1) == 0 && !rx.link.down && !tx.link.down);
 	ipc_free(vl1);
 	ipc_free(vl2);
 }
@@ -310,35 +214,36 @@ test_drain(unsigned int batch)
 static void
 test_stop_mid_batch(void)
 {
-	struct ipc *vl1 = new_ipc(IPC_ROLE_VL1D), *vl2 = new_ipc(IPC_ROLE_VL2D);
+	struct ipc *vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 1000),
+	    *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 1000);
 	struct side rx = { 0 }, tx = { 0 };
 
 	open_pair(vl1, vl2, &rx, &tx);
 	rx.span = tx.span = 100;
-	REQUIRE(ipc_conn_set_batch(rx.conn, 8) == 0);
-	ipc_conn_set_reading(rx.conn, false);
+	REQUIRE(ipc_conn_set_batch(rx.link.conn, 8) == 0);
+	ipc_conn_set_reading(rx.link.conn, false);
 	send_n(&tx, 1, 20, 100);
 	rx.stop_at = 3;
-	ipc_conn_set_reading(rx.conn, true);
+	ipc_conn_set_reading(rx.link.conn, true);
 	loop_until_count(&rx.count, 8, 2000);
-	loop_for(30);
+	test_loop_for(base, 30);
 	CHECKF(rx.count == 8, "%u handled after the stop", rx.count);
 	CHECK(rx.busy_rc == -1 && rx.busy_errno == EBUSY);
 	rx.stop_at = 0;
-	ipc_conn_set_reading(rx.conn, true);
+	ipc_conn_set_reading(rx.link.conn, true);
 	loop_until_count(&rx.count, 20, 2000);
 	CHECK(rx.count == 20 && rx.bad == 0);
 	/* back to one frame per syscall */
-	CHECK(ipc_conn_set_batch(rx.conn, 1) == 0);
+	CHECK(ipc_conn_set_batch(rx.link.conn, 1) == 0);
 	send_n(&tx, 21, 5, 100);
 	loop_until_count(&rx.count, 25, 2000);
 	CHECK(rx.count == 25 && rx.bad == 0);
 	errno = 0;
-	CHECK(ipc_conn_set_batch(rx.conn, 0) == -1 && errno == EINVAL);
+	CHECK(ipc_conn_set_batch(rx.link.conn, 0) == -1 && errno == EINVAL);
 	errno = 0;
-	CHECK(ipc_conn_set_batch(rx.conn, IPC_BATCH_MAX + 1) == -1 &&
+	CHECK(ipc_conn_set_batch(rx.link.conn, IPC_BATCH_MAX + 1) == -1 &&
 	    errno == EINVAL);
-	CHECK(ipc_conn_set_batch(rx.conn, IPC_BATCH_MAX) == 0);
+	CHECK(ipc_conn_set_batch(rx.link.conn, IPC_BATCH_MAX) == 0);
 	send_n(&tx, 26, 5, 100);
 	loop_until_count(&rx.count, 30, 2000);
 	CHECK(rx.count == 30 && rx.bad == 0);
@@ -351,23 +256,36 @@ test_stop_mid_batch(void)
  * type, one more good.  The bad one ends the connection; nothing after
  * it is handled.  Then EOF right after frames.
  */
+/*
+ * A vl1d connection batching 8 frames whose vl2d end (sv[1]) is written
+ * by hand, its HELLO already sent.
+ */
+static void
+raw_peer(struct ipc *vl1, const struct ipc_callbacks *cb, struct side *rx,
+    int sv[2])
+{
+	struct ipc_conn *c;
+
+	test_seqpacket_pair(sv);
+	REQUIRE((c = ipc_conn_open(vl1, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED,
+	    cb, rx)) != NULL);
+	REQUIRE(ipc_conn_set_batch(c, 8) == 0);
+	REQUIRE(test_raw_hello(sv[1], IPC_ROLE_VL2D, IPC_PROTO_VERSION,
+	    false) == 0);
+}
+
 static void
 test_bad_in_batch(void)
 {
-	static struct ipc_callbacks cb = { h_vl1, side_up, side_down, NULL,
-	    NULL };
-	struct ipc *vl1 = new_ipc(IPC_ROLE_VL1D);
+	static struct ipc_callbacks cb = { h_vl1, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc *vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 1000);
 	struct side rx = { 0 };
-	struct ipc_conn *c;
 	uint8_t p[64];
 	int sv[2], i;
 
-	pair(sv);
-	REQUIRE((c = ipc_conn_open(vl1, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED,
-	    &cb, &rx)) != NULL);
 	/* before the first read: HELLO and the frames come in one batch */
-	REQUIRE(ipc_conn_set_batch(c, 8) == 0);
-	raw_hello(sv[1], IPC_ROLE_VL2D);
+	raw_peer(vl1, &cb, &rx, sv);
 	rx.span = 50;
 	for (i = 1; i <= 4; i++) {
 		memset(p, 0, sizeof(p));
@@ -376,8 +294,8 @@ test_bad_in_batch(void)
 		raw_send(sv[1], i == 3 ? 999 : IPC_MSG_VL2_SEND, (uint32_t)i,
 		    p, pay_len((uint32_t)i, 50));
 	}
-	loop_until(&rx.down, 2000);
-	CHECK(rx.up && rx.down && rx.reason == IPC_E_TYPE);
+	test_loop_until(base, &rx.link.down, 2000);
+	CHECK(rx.link.up && rx.link.down && rx.link.reason == IPC_E_TYPE);
 	CHECK(rx.count == 2 && rx.bad == 0);
 	CHECK(ipc_malformed_total(vl1) == 1);
 	close(sv[1]);
@@ -385,11 +303,7 @@ test_bad_in_batch(void)
 	/* frames, then the peer hangs up: all handled, then EOF */
 	memset(&rx, 0, sizeof(rx));
 	rx.span = 50;
-	pair(sv);
-	REQUIRE((c = ipc_conn_open(vl1, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED,
-	    &cb, &rx)) != NULL);
-	REQUIRE(ipc_conn_set_batch(c, 8) == 0);
-	raw_hello(sv[1], IPC_ROLE_VL2D);
+	raw_peer(vl1, &cb, &rx, sv);
 	for (i = 1; i <= 3; i++) {
 		for (size_t j = 0; j < pay_len((uint32_t)i, 50); j++)
 			p[j] = pay_byte((uint32_t)i, j);
@@ -402,8 +316,8 @@ test_bad_in_batch(void)
 	 */
 	REQUIRE(recv(sv[1], p, sizeof(p), MSG_DONTWAIT) > 0);
 	close(sv[1]);
-	loop_until(&rx.down, 2000);
-	CHECK(rx.up && rx.down && rx.reason == IPC_E_EOF);
+	test_loop_until(base, &rx.link.down, 2000);
+	CHECK(rx.link.up && rx.link.down && rx.link.reason == IPC_E_EOF);
 	CHECK(rx.count == 3 && rx.bad == 0);
 	ipc_free(vl1);
 }
@@ -412,40 +326,42 @@ test_bad_in_batch(void)
 static void
 test_fds(void)
 {
-	static struct ipc_callbacks cv = { h_vl2, side_up, side_down, NULL,
-	    NULL };
-	static struct ipc_callbacks ct = { h_none, side_up, side_down, NULL,
-	    NULL };
-	struct ipc *tap = new_ipc(IPC_ROLE_TAPD), *vl2 = new_ipc(IPC_ROLE_VL2D);
+	static struct ipc_callbacks cv = { h_vl2, test_link_up,
+	    test_link_down, NULL, NULL };
+	static struct ipc_callbacks ct = { h_none, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc *tap = test_ipc_new(base, IPC_ROLE_TAPD, 1000),
+	    *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 1000);
 	struct side sv2 = { 0 }, st = { 0 };
 	int sv[2], p[2], before;
 	uint8_t b;
 	uint32_t i;
 
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(tap, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED, &ct,
 	    &st) != NULL);
 	REQUIRE(ipc_conn_open(vl2, sv[1], IPC_R(TAPD), IPC_CONN_TRUSTED, &cv,
 	    &sv2) != NULL);
-	REQUIRE(loop_until(&sv2.up, 2000) && loop_until(&st.up, 2000));
-	REQUIRE(ipc_conn_set_batch(st.conn, 4) == 0);
-	REQUIRE(ipc_conn_set_batch(sv2.conn, 4) == 0);
-	before = count_fds();
-	ipc_conn_cork(st.conn, true);
+	REQUIRE(test_loop_until(base, &sv2.link.up, 2000) &&
+	    test_loop_until(base, &st.link.up, 2000));
+	REQUIRE(ipc_conn_set_batch(st.link.conn, 4) == 0);
+	REQUIRE(ipc_conn_set_batch(sv2.link.conn, 4) == 0);
+	before = test_count_fds();
+	ipc_conn_cork(st.link.conn, true);
 	for (i = 1; i <= 10; i++) {
 		REQUIRE(pipe(p) == 0);
 		b = (uint8_t)i;
 		REQUIRE(write(p[1], &b, 1) == 1);
-		REQUIRE(ipc_send_fds(st.conn, IPC_MSG_TAP_OPEN_REPLY, i,
+		REQUIRE(ipc_send_fds(st.link.conn, IPC_MSG_TAP_OPEN_REPLY, i,
 		    "tap0", 4, &p[0], 1) == 0);
 		close(p[0]);
 		close(p[1]);
 	}
-	ipc_conn_cork(st.conn, false);
+	ipc_conn_cork(st.link.conn, false);
 	loop_until_count(&sv2.count, 10, 2000);
 	CHECK(sv2.count == 10 && sv2.fds_ok == 5);
-	CHECKF(count_fds() == before, "%d fds, %d before", count_fds(),
-	    before);
+	CHECKF(test_count_fds() == before, "%d fds, %d before",
+	    test_count_fds(), before);
 	ipc_free(tap);
 	ipc_free(vl2);
 }

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -16,6 +15,7 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "ipcutil.h"
 #include "log.h"
 #include "test.h"
 
@@ -23,120 +23,6 @@
 #define NOBODY	65534
 
 static struct event_base *base;
-
-/* runs the loop until *flag is set or ms have passed */
-static bool
-loop_until(const bool *flag, int ms)
-{
-	struct timeval tv = { 0, 5000 };
-	int64_t end = log_now_ms() + ms;
-
-	while (!*flag && log_now_ms() < end) {
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
-	}
-	return *flag;
-}
-
-static void
-loop_for(int ms)
-{
-	bool never = false;
-
-	loop_until(&never, ms);
-}
-
-static int
-count_fds(void)
-{
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	REQUIRE((d = opendir("/proc/self/fd")) != NULL);
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static struct ipc *
-new_ipc(enum ipc_role self)
-{
-	struct ipc_config cfg;
-	struct ipc *ipc;
-	int i;
-
-	ipc_config_init(&cfg, self);
-	for (i = 1; i < IPC_ROLE_COUNT; i++)
-		cfg.role_uid[i] = getuid();
-	cfg.hello_ms = 300;
-	REQUIRE((ipc = ipc_new(base, &cfg)) != NULL);
-	return ipc;
-}
-
-static void
-pair(int sv[2])
-{
-	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, sv) == 0);
-}
-
-/* a frame with a header written by hand, for the malformed cases */
-static size_t
-raw_frame(uint8_t *out, size_t cap, uint16_t type, uint8_t flags,
-    uint8_t reserved, uint32_t lenfield, uint32_t id, const void *p, size_t n)
-{
-	struct wbuf w;
-
-	wbuf_init(&w, out, cap);
-	wbuf_put_u16(&w, type);
-	wbuf_put_u8(&w, flags);
-	wbuf_put_u8(&w, reserved);
-	wbuf_put_u32(&w, lenfield);
-	wbuf_put_u32(&w, id);
-	wbuf_put_bytes(&w, p, n);
-	REQUIRE(!wbuf_failed(&w));
-	return wbuf_len(&w);
-}
-
-static int
-raw_send(int fd, const void *p, size_t n, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr	 h;
-		uint8_t		 b[CMSG_SPACE(sizeof(int) * 16)];
-	} cm;
-	struct iovec iov = { (void *)p, n };
-	struct msghdr mh;
-	struct cmsghdr *c;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
-}
-
-static int
-raw_hello(int fd, uint8_t role, uint16_t version, bool trailing)
-{
-	uint8_t body[4] = { role, version >> 8, version & 0xff, 0 };
-	uint8_t f[64];
-
-	return raw_send(fd, f, raw_frame(f, sizeof(f), IPC_MSG_HELLO, 0, 0,
-	    trailing ? 4 : 3, 0, body, trailing ? 4 : 3), NULL, 0);
-}
 
 /* drains a raw end; true once the other side has closed */
 static bool
@@ -157,7 +43,7 @@ loop_until_eof(int fd, int ms)
 	bool eof;
 
 	while (!(eof = raw_eof(fd)) && log_now_ms() < end)
-		loop_for(5);
+		test_loop_for(base, 5);
 	return eof;
 }
 
@@ -177,7 +63,7 @@ test_catalogue(void)
 } while (0);
 	IPC_MESSAGES(CHECK_ROW)
 #undef CHECK_ROW
-	CHECK(n == 26);
+	CHECK(n == 29);
 	CHECK(ipc_type_lookup(0) == NULL && ipc_type_lookup(999) == NULL);
 	CHECK(strcmp(ipc_type_name(999), "unknown") == 0);
 	CHECK(ipc_type_lookup(IPC_MSG_TAP_OPEN_REPLY)->nfds == 1);
@@ -230,7 +116,7 @@ test_frame_parse(void)
 	size_t n, i;
 
 	memset(p, 0x5a, sizeof(p));
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 0, 5, 77, p, 5);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 0, 5, 77, p, 5);
 	CHECK(ipc_frame_parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D, &h,
 	    &body) == IPC_OK);
 	CHECK(h.type == IPC_MSG_VL2_SEND && h.len == 5 && h.id == 77 &&
@@ -240,21 +126,21 @@ test_frame_parse(void)
 		    IPC_E_SHORT);
 	CHECK(parse(f, n - 1, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) ==
 	    IPC_E_LENGTH);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 0, 6, 1, p, 5);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 0, 6, 1, p, 5);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_LENGTH);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 0, 0xffffffff, 1,
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 0, 0xffffffff, 1,
 	    p, 5);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_LENGTH);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_WHOIS_REQ, 0, 0, 1025, 1,
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_WHOIS_REQ, 0, 0, 1025, 1,
 	    p, 1025);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) ==
 	    IPC_E_OVERSIZE);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_WHOIS_REQ, 0, 0, 1024, 1,
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_WHOIS_REQ, 0, 0, 1024, 1,
 	    p, 1024);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_OK);
-	n = raw_frame(f, sizeof(f), 999, 0, 0, 0, 1, p, 0);
+	n = test_raw_frame(f, sizeof(f), 999, 0, 0, 0, 1, p, 0);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_TYPE);
-	n = raw_frame(f, sizeof(f), IPC_MSG_CTRL_SEND, 0, 0, 1, 1, p, 1);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_CTRL_SEND, 0, 0, 1, 1, p, 1);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_ROLE);
 	CHECK(parse(f, n, 0, IPC_ROLE_CONTROLLERD, IPC_ROLE_VL1D) == IPC_OK);
 	CHECK(parse(f, n, 0, IPC_ROLE_CONTROLLERD, IPC_ROLE_VL2D) ==
@@ -265,19 +151,37 @@ test_frame_parse(void)
 	CHECK(parse(f, n, 0, IPC_ROLE_COUNT, IPC_ROLE_VL1D) == IPC_E_ROLE);
 	CHECK(parse(f, n, 1, IPC_ROLE_CONTROLLERD, IPC_ROLE_VL1D) ==
 	    IPC_E_FDS);
-	n = raw_frame(f, sizeof(f), IPC_MSG_TAP_OPEN_REPLY, 0, 0, 4, 1, p, 4);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_TAP_OPEN_REPLY, 0, 0, 4, 1,
+	    p, 4);
 	CHECK(parse(f, n, 1, IPC_ROLE_TAPD, IPC_ROLE_VL2D) == IPC_OK);
 	CHECK(parse(f, n, 0, IPC_ROLE_TAPD, IPC_ROLE_VL2D) == IPC_E_FDS);
 	CHECK(parse(f, n, 2, IPC_ROLE_TAPD, IPC_ROLE_VL2D) == IPC_E_FDS);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 1, 1, 1, p, 1);
+	/* zt-tapd's settings: from zt-vl1d (the node API), never zt-vl2d */
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_TAPD_SETTINGS_SET, 0, 0, 10,
+	    1, p, 10);
+	CHECK(parse(f, n, 0, IPC_ROLE_VL1D, IPC_ROLE_TAPD) == IPC_OK);
+	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_TAPD) == IPC_E_ROLE);
+	CHECK(parse(f, n, 0, IPC_ROLE_CTL, IPC_ROLE_TAPD) == IPC_E_ROLE);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_TAPD_SETTINGS_GET, 0, 0, 10,
+	    1, p, 10);
+	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_TAPD) == IPC_E_ROLE);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_TAPD_SETTINGS_SET, 0, 0, 17,
+	    1, p, 17);
+	CHECK(parse(f, n, 0, IPC_ROLE_VL1D, IPC_ROLE_TAPD) ==
+	    IPC_E_OVERSIZE);
+	CHECK(ipc_type_lookup(IPC_MSG_TAPD_SETTINGS_GET)->max >=
+	    2 + 8 * IPC_TAPD_SETTINGS_MAX);
+	CHECK(ipc_type_lookup(IPC_MSG_TAPD_SETTINGS_REPLY)->max >=
+	    2 + 9 * IPC_TAPD_SETTINGS_MAX);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0, 1, 1, 1, p, 1);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_FLAGS);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0x80, 0, 1, 1, p, 1);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, 0x80, 0, 1, 1, p, 1);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_FLAGS);
-	n = raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, IPC_F_MORE, 0, 1, 1,
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_VL2_SEND, IPC_F_MORE, 0, 1, 1,
 	    p, 1);
 	CHECK(parse(f, n, 0, IPC_ROLE_VL2D, IPC_ROLE_VL1D) == IPC_E_FLAGS);
-	n = raw_frame(f, sizeof(f), IPC_MSG_CTL_REQUEST, IPC_F_MORE, 0, 1, 1,
-	    p, 1);
+	n = test_raw_frame(f, sizeof(f), IPC_MSG_CTL_REQUEST, IPC_F_MORE, 0,
+	    1, 1, p, 1);
 	CHECK(parse(f, n, 0, IPC_ROLE_CTL, IPC_ROLE_TAPD) == IPC_OK);
 
 	/* the header writer and the parser agree */
@@ -347,13 +251,13 @@ test_fields(void)
 	CHECK(ipc_hello_put(&w, IPC_ROLE_TAPD) == 0 && wbuf_len(&w) == 3);
 	rbuf_init(&r, buf, 3);
 	CHECK(ipc_hello_get(&r, &role) == IPC_OK && role == IPC_ROLE_TAPD);
-	rbuf_init(&r, "\x05\x00\x02", 3);
+	rbuf_init(&r, "\x05\x00\x03", 3);
 	CHECK(ipc_hello_get(&r, &role) == IPC_E_VERSION);
-	rbuf_init(&r, "\x05\x00\x01\x00", 4);
+	rbuf_init(&r, "\x05\x00\x02\x00", 4);
 	CHECK(ipc_hello_get(&r, &role) == IPC_E_HELLO);
-	rbuf_init(&r, "\x07\x00\x01", 3);
+	rbuf_init(&r, "\x07\x00\x02", 3);
 	CHECK(ipc_hello_get(&r, &role) == IPC_E_HELLO);
-	rbuf_init(&r, "\x00\x00\x01", 3);
+	rbuf_init(&r, "\x00\x00\x02", 3);
 	CHECK(ipc_hello_get(&r, &role) == IPC_E_HELLO);
 	rbuf_init(&r, "\x05\x00", 2);
 	CHECK(ipc_hello_get(&r, &role) == IPC_E_HELLO);
@@ -420,10 +324,7 @@ test_reasm(void)
  * and a vl1d side on a socketpair, with and without fds.
  */
 struct side {
-	struct ipc_conn	*conn;
-	bool		 up;
-	bool		 down;
-	enum ipc_err	 reason;
+	struct test_link link;		/* first: the up/down callbacks' arg */
 	bool		 got;
 	uint32_t	 id;
 	uint8_t		 data[64];
@@ -432,25 +333,6 @@ struct side {
 	size_t		 big_len;
 	bool		 big_ok;
 };
-
-static void
-side_up(struct ipc_conn *c, void *arg)
-{
-	struct side *s = arg;
-
-	s->up = true;
-	s->conn = c;
-}
-
-static void
-side_down(struct ipc_conn *c, enum ipc_err reason, void *arg)
-{
-	struct side *s = arg;
-
-	s->down = true;
-	s->reason = reason;
-	s->conn = NULL;
-}
 
 /* vl1d: answers a batch with a received batch of the same bytes */
 static int
@@ -521,45 +403,52 @@ test_roundtrip(void)
 		{ IPC_MSG_VL2_SEND, h_vl2_send }, { 0, NULL } };
 	static const struct ipc_handler h2[] = {
 		{ IPC_MSG_VL2_RECV, h_vl2_recv }, { 0, NULL } };
-	struct ipc_callbacks cb1 = { h1, side_up, side_down, NULL, NULL };
-	struct ipc_callbacks cb2 = { h2, side_up, side_down, NULL, NULL };
-	struct ipc *vl1 = new_ipc(IPC_ROLE_VL1D), *vl2 = new_ipc(IPC_ROLE_VL2D);
+	struct ipc_callbacks cb1 = { h1, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc_callbacks cb2 = { h2, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc *vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 300),
+	    *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 300);
 	struct side s1 = { 0 }, s2 = { 0 };
 	static uint8_t body[2048];
 	struct wbuf w;
 	uint32_t id;
 	int sv[2];
 
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(vl1, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED, &cb1,
 	    &s1) != NULL);
 	REQUIRE(ipc_conn_open(vl2, sv[1], IPC_R(VL1D), IPC_CONN_TRUSTED, &cb2,
 	    &s2) != NULL);
-	CHECK(loop_until(&s2.up, 2000) && loop_until(&s1.up, 2000));
-	REQUIRE(s1.conn != NULL && s2.conn != NULL);
-	CHECK(ipc_conn_role(s1.conn) == IPC_ROLE_VL2D);
-	CHECK(ipc_conn_role(s2.conn) == IPC_ROLE_VL1D);
-	CHECK(ipc_conn_uid(s1.conn) == getuid());
+	CHECK(test_loop_until(base, &s2.link.up, 2000) &&
+	    test_loop_until(base, &s1.link.up, 2000));
+	REQUIRE(s1.link.conn != NULL && s2.link.conn != NULL);
+	CHECK(ipc_conn_role(s1.link.conn) == IPC_ROLE_VL2D);
+	CHECK(ipc_conn_role(s2.link.conn) == IPC_ROLE_VL1D);
+	CHECK(ipc_conn_uid(s1.link.conn) == getuid());
 
 	/* the library refuses what the catalogue does not let us send */
-	CHECK(ipc_send(s2.conn, IPC_MSG_VL2_RECV, 1, "x", 1) == -1);
-	CHECK(ipc_send(s2.conn, IPC_MSG_HELLO, 1, "x", 1) == -1);
-	CHECK(ipc_send(s2.conn, 999, 1, "x", 1) == -1);
-	CHECK(ipc_send(s2.conn, IPC_MSG_VL2_WHOIS_REQ, 1, body, 1025) == -1);
+	CHECK(ipc_send(s2.link.conn, IPC_MSG_VL2_RECV, 1, "x", 1) == -1);
+	CHECK(ipc_send(s2.link.conn, IPC_MSG_HELLO, 1, "x", 1) == -1);
+	CHECK(ipc_send(s2.link.conn, 999, 1, "x", 1) == -1);
+	CHECK(ipc_send(s2.link.conn, IPC_MSG_VL2_WHOIS_REQ, 1, body,
+	    1025) == -1);
 
 	wbuf_init(&w, body, sizeof(body));
 	ipc_put_bytes16(&w, "frame", 5);
-	id = ipc_conn_next_id(s2.conn);
+	id = ipc_conn_next_id(s2.link.conn);
 	CHECK(id != 0);
-	CHECK(ipc_send_wbuf(s2.conn, IPC_MSG_VL2_SEND, id, &w) == 0);
-	CHECK(loop_until(&s2.got, 2000));
+	CHECK(ipc_send_wbuf(s2.link.conn, IPC_MSG_VL2_SEND, id, &w) == 0);
+	CHECK(test_loop_until(base, &s2.got, 2000));
 	CHECK(s2.id == id && s2.len == 5 && memcmp(s2.data, "frame", 5) == 0);
 	CHECK(ipc_malformed_total(vl1) == 0 && ipc_malformed_total(vl2) == 0);
 
 	/* a closed connection reports down on both sides */
-	ipc_conn_close(s2.conn);
-	CHECK(loop_until(&s2.down, 2000) && s2.reason == IPC_E_LOCAL);
-	CHECK(loop_until(&s1.down, 2000) && s1.reason == IPC_E_EOF);
+	ipc_conn_close(s2.link.conn);
+	CHECK(test_loop_until(base, &s2.link.down, 2000) &&
+	    s2.link.reason == IPC_E_LOCAL);
+	CHECK(test_loop_until(base, &s1.link.down, 2000) &&
+	    s1.link.reason == IPC_E_EOF);
 	ipc_free(vl1);
 	ipc_free(vl2);
 }
@@ -573,36 +462,41 @@ test_fds(void)
 		{ IPC_MSG_TAP_OPEN_REPLY, h_tap_reply }, { 0, NULL } };
 	static const struct ipc_handler hv2[] = {
 		{ IPC_MSG_TAP_OPEN_REPLY, h_tap_reply_ignore }, { 0, NULL } };
-	struct ipc_callbacks cbt = { ht, side_up, side_down, NULL, NULL };
-	struct ipc_callbacks cbv = { hv, side_up, side_down, NULL, NULL };
-	struct ipc_callbacks cbv2 = { hv2, side_up, side_down, NULL, NULL };
-	struct ipc *tap = new_ipc(IPC_ROLE_TAPD), *vl2 = new_ipc(IPC_ROLE_VL2D);
+	struct ipc_callbacks cbt = { ht, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc_callbacks cbv = { hv, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc_callbacks cbv2 = { hv2, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc *tap = test_ipc_new(base, IPC_ROLE_TAPD, 300),
+	    *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 300);
 	struct side st = { 0 }, sv2 = { 0 };
 	uint8_t nwid[8] = { 0x8b, 0, 0, 0, 0, 0, 0, 1 };
 	char got[8];
 	int sv[2], nfds, pfd[2];
 
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(tap, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED, &cbt,
 	    &st) != NULL);
 	REQUIRE(ipc_conn_open(vl2, sv[1], IPC_R(TAPD), IPC_CONN_TRUSTED, &cbv,
 	    &sv2) != NULL);
-	CHECK(loop_until(&sv2.up, 2000) && loop_until(&st.up, 2000));
-	REQUIRE(sv2.conn != NULL);
+	CHECK(test_loop_until(base, &sv2.link.up, 2000) &&
+	    test_loop_until(base, &st.link.up, 2000));
+	REQUIRE(sv2.link.conn != NULL);
 	/* fds only where the catalogue says, and exactly as many */
 	REQUIRE(pipe(pfd) == 0);
-	CHECK(ipc_send_fds(sv2.conn, IPC_MSG_TAP_OPEN_REQ, 9, nwid, 8, pfd,
+	CHECK(ipc_send_fds(sv2.link.conn, IPC_MSG_TAP_OPEN_REQ, 9, nwid, 8, pfd,
 	    1) == -1);
-	CHECK(ipc_send_fds(st.conn, IPC_MSG_TAP_OPEN_REPLY, 9, "x", 1, pfd,
+	CHECK(ipc_send_fds(st.link.conn, IPC_MSG_TAP_OPEN_REPLY, 9, "x", 1, pfd,
 	    2) == -1);
-	CHECK(ipc_send(st.conn, IPC_MSG_TAP_OPEN_REPLY, 9, "x", 1) == -1);
+	CHECK(ipc_send(st.link.conn, IPC_MSG_TAP_OPEN_REPLY, 9, "x", 1) == -1);
 	close(pfd[0]);
 	close(pfd[1]);
 
-	nfds = count_fds();
+	nfds = test_count_fds();
 	sv2.fd = -1;
-	CHECK(ipc_send(sv2.conn, IPC_MSG_TAP_OPEN_REQ, 9, nwid, 8) == 0);
-	CHECK(loop_until(&sv2.got, 2000));
+	CHECK(ipc_send(sv2.link.conn, IPC_MSG_TAP_OPEN_REQ, 9, nwid, 8) == 0);
+	CHECK(test_loop_until(base, &sv2.got, 2000));
 	REQUIRE(sv2.fd >= 0 && st.fd >= 0);
 	CHECK(memcmp(sv2.data, "tap0", 4) == 0);
 	CHECK(write(st.fd, "ping", 4) == 4);
@@ -611,27 +505,27 @@ test_fds(void)
 	CHECK(fcntl(sv2.fd, F_GETFD) == FD_CLOEXEC);
 	close(sv2.fd);
 	close(st.fd);
-	CHECK(count_fds() == nfds);
+	CHECK(test_count_fds() == nfds);
 
 	/* an fd the handler did not take is closed by the library */
 	ipc_free(vl2);
 	ipc_free(tap);
-	tap = new_ipc(IPC_ROLE_TAPD);
-	vl2 = new_ipc(IPC_ROLE_VL2D);
+	tap = test_ipc_new(base, IPC_ROLE_TAPD, 300);
+	vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 300);
 	memset(&st, 0, sizeof(st));
 	memset(&sv2, 0, sizeof(sv2));
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(tap, sv[0], IPC_R(VL2D), IPC_CONN_TRUSTED, &cbt,
 	    &st) != NULL);
 	REQUIRE(ipc_conn_open(vl2, sv[1], IPC_R(TAPD), IPC_CONN_TRUSTED, &cbv2,
 	    &sv2) != NULL);
-	CHECK(loop_until(&sv2.up, 2000));
-	nfds = count_fds();
-	REQUIRE(sv2.conn != NULL);
-	CHECK(ipc_send(sv2.conn, IPC_MSG_TAP_OPEN_REQ, 10, nwid, 8) == 0);
-	CHECK(loop_until(&sv2.got, 2000));
+	CHECK(test_loop_until(base, &sv2.link.up, 2000));
+	nfds = test_count_fds();
+	REQUIRE(sv2.link.conn != NULL);
+	CHECK(ipc_send(sv2.link.conn, IPC_MSG_TAP_OPEN_REQ, 10, nwid, 8) == 0);
+	CHECK(test_loop_until(base, &sv2.got, 2000));
 	close(st.fd);
-	CHECK(count_fds() == nfds);
+	CHECK(test_count_fds() == nfds);
 	ipc_free(vl2);
 	ipc_free(tap);
 }
@@ -720,9 +614,10 @@ mal_run(const struct mal_case *mc)
 	static const struct ipc_handler h[] = {
 		{ IPC_MSG_VL2_SEND, h_mal_send },
 		{ IPC_MSG_CTL_REQUEST, h_mal_ctl }, { 0, NULL } };
-	struct ipc_callbacks cb = { h, side_up, side_down, NULL, NULL };
+	struct ipc_callbacks cb = { h, test_link_up,
+	    test_link_down, NULL, NULL };
 	static uint8_t f[IPC_FRAME_MAX + 64], p[IPC_FRAME_MAX];
-	struct ipc *vl1 = new_ipc(IPC_ROLE_VL1D);
+	struct ipc *vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 300);
 	struct side s = { 0 };
 	int sv[2], fds[16], nfds, pf[2];
 	size_t n, i;
@@ -732,12 +627,12 @@ mal_run(const struct mal_case *mc)
 		fds[i] = pf[0];
 		close(pf[1]);
 	}
-	pair(sv);
-	nfds = count_fds();
+	test_seqpacket_pair(sv);
+	nfds = test_count_fds();
 	REQUIRE(ipc_conn_open(vl1, sv[0], IPC_R(VL2D) | IPC_R(CTL),
 	    IPC_CONN_TRUSTED, &cb, &s) != NULL);
 	if (mc->hello != 0)
-		REQUIRE(raw_hello(sv[1], mc->hello, IPC_PROTO_VERSION,
+		REQUIRE(test_raw_hello(sv[1], mc->hello, IPC_PROTO_VERSION,
 		    false) == 0);
 	memset(p, 0, sizeof(p));
 	p[0] = mc->first;
@@ -748,28 +643,29 @@ mal_run(const struct mal_case *mc)
 	if (mc->type == 0)
 		n = 5;
 	else
-		n = raw_frame(f, sizeof(f), mc->type, mc->flags,
+		n = test_raw_frame(f, sizeof(f), mc->type, mc->flags,
 		    mc->reserved, (uint32_t)(mc->len + mc->lendelta), 1, p,
 		    mc->len);
 	if (mc->type == 0)
 		memset(f, 0, n);
-	CHECKF(raw_send(sv[1], f, n, fds, mc->nfds) == 0, "%s: send",
+	CHECKF(test_raw_send(sv[1], f, n, fds, mc->nfds) == 0, "%s: send",
 	    mc->name);
 	for (i = 0; i < mc->nfds; i++)
 		close(fds[i]);
 	CHECKF(loop_until_eof(sv[1], 2000), "%s: not closed", mc->name);
-	loop_for(10);
+	test_loop_for(base, 10);
 	CHECKF(ipc_malformed_total(vl1) == 1, "%s: %llu drops", mc->name,
 	    (unsigned long long)ipc_malformed_total(vl1));
 	CHECKF(ipc_last_error(vl1) == mc->want, "%s: got %s", mc->name,
 	    ipc_err_str(ipc_last_error(vl1)));
 	if (mc->hello == IPC_ROLE_VL2D || mc->hello == IPC_ROLE_CTL)
-		CHECKF(s.down && s.reason == mc->want, "%s: down", mc->name);
+		CHECKF(s.link.down && s.link.reason == mc->want, "%s: down",
+		    mc->name);
 	else
-		CHECKF(!s.up && !s.down, "%s: up", mc->name);
+		CHECKF(!s.link.up && !s.link.down, "%s: up", mc->name);
 	/* the library's end is gone, every received fd closed */
-	CHECKF(count_fds() == nfds - 1 - (int)mc->nfds, "%s: fds %d vs %d",
-	    mc->name, count_fds(), nfds - 1 - (int)mc->nfds);
+	CHECKF(test_count_fds() == nfds - 1 - (int)mc->nfds, "%s: fds %d vs %d",
+	    mc->name, test_count_fds(), nfds - 1 - (int)mc->nfds);
 	close(sv[1]);
 	ipc_free(vl1);
 }
@@ -777,7 +673,8 @@ mal_run(const struct mal_case *mc)
 static void
 test_malformed(void)
 {
-	struct ipc_callbacks cb = { NULL, side_up, side_down, NULL, NULL };
+	struct ipc_callbacks cb = { NULL, test_link_up,
+	    test_link_down, NULL, NULL };
 	struct side s = { 0 };
 	struct ipc *vl1;
 	uint8_t f[64];
@@ -789,35 +686,35 @@ test_malformed(void)
 
 	/* HELLO with another version, with a trailing byte, then silence */
 	for (i = 0; i < 3; i++) {
-		vl1 = new_ipc(IPC_ROLE_VL1D);
-		pair(sv);
+		vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 300);
+		test_seqpacket_pair(sv);
 		REQUIRE(ipc_conn_open(vl1, sv[0], IPC_R(VL2D),
 		    IPC_CONN_TRUSTED, &cb, &s) != NULL);
 		if (i == 0)
-			raw_hello(sv[1], IPC_ROLE_VL2D, IPC_PROTO_VERSION + 1,
-			    false);
+			test_raw_hello(sv[1], IPC_ROLE_VL2D,
+			    IPC_PROTO_VERSION + 1, false);
 		else if (i == 1)
-			raw_hello(sv[1], IPC_ROLE_VL2D, IPC_PROTO_VERSION,
+			test_raw_hello(sv[1], IPC_ROLE_VL2D, IPC_PROTO_VERSION,
 			    true);
 		CHECK(loop_until_eof(sv[1], 7000));
 		CHECK(ipc_malformed_total(vl1) == 1);
 		CHECK(ipc_last_error(vl1) == (i == 0 ? IPC_E_VERSION :
 		    i == 1 ? IPC_E_HELLO : IPC_E_TIMEOUT));
-		CHECK(!s.up);
+		CHECK(!s.link.up);
 		close(sv[1]);
 		ipc_free(vl1);
 	}
 
 	/* parts of two messages interleaved */
-	vl1 = new_ipc(IPC_ROLE_VL1D);
-	pair(sv);
+	vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 300);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(vl1, sv[0], IPC_R(CTL), IPC_CONN_TRUSTED, &cb,
 	    &s) != NULL);
-	raw_hello(sv[1], IPC_ROLE_CTL, IPC_PROTO_VERSION, false);
-	raw_send(sv[1], f, raw_frame(f, sizeof(f), IPC_MSG_CTL_REQUEST,
-	    IPC_F_MORE, 0, 2, 7, "{}", 2), NULL, 0);
-	raw_send(sv[1], f, raw_frame(f, sizeof(f), IPC_MSG_CTL_REQUEST,
-	    0, 0, 2, 8, "{}", 2), NULL, 0);
+	test_raw_hello(sv[1], IPC_ROLE_CTL, IPC_PROTO_VERSION, false);
+	test_raw_send(sv[1], f, test_raw_frame(f, sizeof(f),
+	    IPC_MSG_CTL_REQUEST, IPC_F_MORE, 0, 2, 7, "{}", 2), NULL, 0);
+	test_raw_send(sv[1], f, test_raw_frame(f, sizeof(f),
+	    IPC_MSG_CTL_REQUEST, 0, 0, 2, 8, "{}", 2), NULL, 0);
 	CHECK(loop_until_eof(sv[1], 2000));
 	CHECK(ipc_last_error(vl1) == IPC_E_SEQUENCE);
 	close(sv[1]);
@@ -866,27 +763,30 @@ test_multipart(void)
 		{ IPC_MSG_CTL_REQUEST, h_ctl_request }, { 0, NULL } };
 	static const struct ipc_handler hc[] = {
 		{ IPC_MSG_CTL_REPLY, h_ctl_reply }, { 0, NULL } };
-	struct ipc_callbacks cbd = { hd, side_up, side_down, NULL, NULL };
-	struct ipc_callbacks cbc = { hc, side_up, side_down, NULL, NULL };
-	struct ipc *d = new_ipc(IPC_ROLE_CONTROLLERD);
-	struct ipc *ctl = new_ipc(IPC_ROLE_CTL);
+	struct ipc_callbacks cbd = { hd, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc_callbacks cbc = { hc, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc *d = test_ipc_new(base, IPC_ROLE_CONTROLLERD, 300);
+	struct ipc *ctl = test_ipc_new(base, IPC_ROLE_CTL, 300);
 	struct side sd = { 0 }, sc = { 0 };
 	int sv[2];
 
 	sd.big_len = sc.big_len = 5 * 1024 * 1024 + 123;
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(d, sv[0], IPC_R(CTL), 0, &cbd, &sd) != NULL);
 	REQUIRE(ipc_conn_open(ctl, sv[1], IPC_R(CONTROLLERD),
 	    IPC_CONN_TRUSTED, &cbc, &sc) != NULL);
-	CHECK(loop_until(&sc.up, 2000));
-	REQUIRE(sc.conn != NULL);
-	CHECK(ipc_send(sc.conn, IPC_MSG_CTL_REQUEST, 3, "{\"cmd\":\"peers\"}",
+	CHECK(test_loop_until(base, &sc.link.up, 2000));
+	REQUIRE(sc.link.conn != NULL);
+	CHECK(ipc_send(sc.link.conn, IPC_MSG_CTL_REQUEST, 3,
+	    "{\"cmd\":\"peers\"}",
 	    15) == 0);
-	CHECK(loop_until(&sc.got, 10000));
+	CHECK(test_loop_until(base, &sc.got, 10000));
 	CHECK(sc.big_ok);
 	CHECK(ipc_malformed_total(d) == 0 && ipc_malformed_total(ctl) == 0);
 	/* over the type's total cap it is refused at the sender */
-	CHECK(ipc_send(sd.conn, IPC_MSG_CTL_REPLY, 4, "x",
+	CHECK(ipc_send(sd.link.conn, IPC_MSG_CTL_REPLY, 4, "x",
 	    64 * 1024 * 1024 + 1) == -1);
 	ipc_free(d);
 	ipc_free(ctl);
@@ -996,18 +896,19 @@ test_backpressure(void)
 		{ IPC_MSG_VL2_SEND, bp_read }, { 0, NULL } };
 	struct ipc_callbacks cbw = { NULL, bp_up, NULL, bp_high, bp_low };
 	struct ipc_callbacks cbr = { hr, bp_up, NULL, NULL, NULL };
-	struct ipc *vl2 = new_ipc(IPC_ROLE_VL2D), *vl1 = new_ipc(IPC_ROLE_VL1D);
+	struct ipc *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 300),
+	    *vl1 = test_ipc_new(base, IPC_ROLE_VL1D, 300);
 	struct timeval tv = { 0, 100000 };
 	struct bp b = { .order_ok = true };
 	int sv[2];
 
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(vl2, sv[0], IPC_R(VL1D), IPC_CONN_TRUSTED, &cbw,
 	    &b) != NULL);
 	REQUIRE(ipc_conn_open(vl1, sv[1], IPC_R(VL2D), IPC_CONN_TRUSTED, &cbr,
 	    &b) != NULL);
 	b.ev_slow = event_new(base, -1, 0, bp_wake, &b);
-	loop_for(20);
+	test_loop_for(base, 20);
 	REQUIRE(b.w != NULL && b.r != NULL);
 	ipc_conn_set_watermarks(b.w, 128 * 1024, 512 * 1024);
 	/* the reader sleeps first: the writer must stop at the mark */
@@ -1016,7 +917,7 @@ test_backpressure(void)
 	bp_produce(&b);
 	CHECK(b.paused && b.highs == 1 && b.sent < BP_MSGS);
 	CHECK(ipc_conn_queued(b.w) >= 512 * 1024);
-	CHECK(loop_until(&b.done, 20000));
+	CHECK(test_loop_until(base, &b.done, 20000));
 	CHECK(b.recvd == BP_MSGS && b.sent == BP_MSGS && b.order_ok);
 	CHECK(b.highs >= 1 && b.lows >= 1);
 	/* never more than one message over the high watermark */
@@ -1033,7 +934,8 @@ test_queue_cap(void)
 {
 	static uint8_t buf[60 * 1024];
 	struct ipc_config cfg;
-	struct ipc_callbacks cb = { NULL, side_up, side_down, NULL, NULL };
+	struct ipc_callbacks cb = { NULL, test_link_up,
+	    test_link_down, NULL, NULL };
 	struct side s = { 0 };
 	struct ipc *vl2;
 	int sv[2], i, rc = 0;
@@ -1041,15 +943,17 @@ test_queue_cap(void)
 	ipc_config_init(&cfg, IPC_ROLE_VL2D);
 	cfg.queue_max = 1024 * 1024;
 	REQUIRE((vl2 = ipc_new(base, &cfg)) != NULL);
-	pair(sv);
+	test_seqpacket_pair(sv);
 	REQUIRE(ipc_conn_open(vl2, sv[0], IPC_R(VL1D), IPC_CONN_TRUSTED, &cb,
 	    &s) != NULL);
-	raw_hello(sv[1], IPC_ROLE_VL1D, IPC_PROTO_VERSION, false);
-	CHECK(loop_until(&s.up, 2000));
+	test_raw_hello(sv[1], IPC_ROLE_VL1D, IPC_PROTO_VERSION, false);
+	CHECK(test_loop_until(base, &s.link.up, 2000));
 	for (i = 0; i < 100 && rc == 0; i++)
-		rc = ipc_send(s.conn, IPC_MSG_VL2_SEND, 0, buf, sizeof(buf));
+		rc = ipc_send(s.link.conn, IPC_MSG_VL2_SEND, 0, buf,
+		    sizeof(buf));
 	CHECK(rc == -1 && errno == ENOBUFS && i > 10);
-	CHECK(loop_until(&s.down, 2000) && s.reason == IPC_E_QUEUE);
+	CHECK(test_loop_until(base, &s.link.down, 2000) &&
+	    s.link.reason == IPC_E_QUEUE);
 	close(sv[1]);
 	ipc_free(vl2);
 }
@@ -1103,7 +1007,8 @@ test_listen_socket(void)
 static void
 test_listener_uid(void)
 {
-	struct ipc_callbacks cb = { NULL, side_up, side_down, NULL, NULL };
+	struct ipc_callbacks cb = { NULL, test_link_up,
+	    test_link_down, NULL, NULL };
 	struct ipc_config cfg;
 	struct ipc *vl1, *vl2;
 	struct side sl = { 0 }, sc = { 0 };
@@ -1114,7 +1019,7 @@ test_listener_uid(void)
 	ipc_config_init(&cfg, IPC_ROLE_VL1D);
 	cfg.role_uid[IPC_ROLE_VL2D] = getuid() + 1;
 	REQUIRE((vl1 = ipc_new(base, &cfg)) != NULL);
-	vl2 = new_ipc(IPC_ROLE_VL2D);
+	vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 300);
 	REQUIRE((fd = ipc_socket_listen(path, 0660, getgid())) >= 0);
 	REQUIRE(ipc_listener_new(vl1, fd, IPC_R(VL2D) | IPC_R(CTL), &cb,
 	    &sl) != NULL);
@@ -1122,11 +1027,11 @@ test_listener_uid(void)
 	/* vl2d's role, another uid: refused */
 	REQUIRE((c = ipc_socket_connect(path)) >= 0);
 	REQUIRE(ipc_conn_open(vl2, c, IPC_R(VL1D), 0, &cb, &sc) != NULL);
-	loop_for(100);
-	CHECK(!sl.up && ipc_malformed_total(vl1) == 1 &&
+	test_loop_for(base, 100);
+	CHECK(!sl.link.up && ipc_malformed_total(vl1) == 1 &&
 	    ipc_last_error(vl1) == IPC_E_UID);
 	/* the listener answers HELLO only to peers it accepted */
-	CHECK(!sc.up && ipc_malformed_total(vl2) == 0);
+	CHECK(!sc.link.up && ipc_malformed_total(vl2) == 0);
 	ipc_free(vl1);
 
 	/* the right uid: up on both sides */
@@ -1138,7 +1043,8 @@ test_listener_uid(void)
 	    &sl) != NULL);
 	REQUIRE((c = ipc_socket_connect(path)) >= 0);
 	REQUIRE(ipc_conn_open(vl2, c, IPC_R(VL1D), 0, &cb, &sc) != NULL);
-	CHECK(loop_until(&sl.up, 2000) && loop_until(&sc.up, 2000));
+	CHECK(test_loop_until(base, &sl.link.up, 2000) &&
+	    test_loop_until(base, &sc.link.up, 2000));
 	CHECK(ipc_malformed_total(vl1) == 0);
 	ipc_free(vl1);
 	ipc_free(vl2);
@@ -1187,7 +1093,8 @@ test_reconnect(void)
 	    NULL, NULL };
 	struct ipc_callbacks cbs = { NULL, rc_server_up, NULL, NULL, NULL };
 	struct rc_state rc = { 0 };
-	struct ipc *tap = new_ipc(IPC_ROLE_TAPD), *vl2 = new_ipc(IPC_ROLE_VL2D);
+	struct ipc *tap = test_ipc_new(base, IPC_ROLE_TAPD, 300),
+	    *vl2 = test_ipc_new(base, IPC_ROLE_VL2D, 300);
 	struct ipc_client *cl;
 	char path[128];
 	int fd;
@@ -1196,15 +1103,15 @@ test_reconnect(void)
 	REQUIRE((cl = ipc_client_new(vl2, path, IPC_ROLE_TAPD, &cbc, &rc)) !=
 	    NULL);
 	ipc_client_set_backoff(cl, 5, 40);
-	loop_for(100);
+	test_loop_for(base, 100);
 	CHECK(ipc_client_conn(cl) == NULL && rc.ups == 0);
 	REQUIRE((fd = ipc_socket_listen(path, 0660, (gid_t)-1)) >= 0);
 	REQUIRE(ipc_listener_new(tap, fd, IPC_R(VL2D), &cbs, &rc) != NULL);
-	CHECK(loop_until(&rc.twice, 3000));
+	CHECK(test_loop_until(base, &rc.twice, 3000));
 	CHECK(rc.downs == 1);
 	CHECK(ipc_client_conn(cl) != NULL);
 	ipc_client_free(cl);
-	loop_for(20);
+	test_loop_for(base, 20);
 	ipc_free(tap);
 	ipc_free(vl2);
 	unlink(path);
@@ -1228,7 +1135,7 @@ child_try(const char *path, uint8_t role)
 	fl = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (raw_hello(fd, role, IPC_PROTO_VERSION, false) == -1)
+	if (test_raw_hello(fd, role, IPC_PROTO_VERSION, false) == -1)
 		return -1;
 	/* 0: closed on us without a HELLO; 1: accepted and answered */
 	n = recv(fd, b, sizeof(b), 0);
@@ -1237,8 +1144,8 @@ child_try(const char *path, uint8_t role)
 		return 0;
 	}
 	if (n != IPC_HDR_LEN + 3 || be16_get(b) != IPC_MSG_HELLO ||
-	    raw_send(fd, b, raw_frame(b, sizeof(b), IPC_MSG_CTL_REQUEST, 0,
-	    0, 2, 1, "{}", 2), NULL, 0) == -1) {
+	    test_raw_send(fd, b, test_raw_frame(b, sizeof(b),
+	    IPC_MSG_CTL_REQUEST, 0, 0, 2, 1, "{}", 2), NULL, 0) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -1292,7 +1199,7 @@ test_root_uid(void)
 	}
 	REQUIRE(pid > 0);
 	for (tries = 0; tries < 1000; tries++) {
-		loop_for(5);
+		test_loop_for(base, 5);
 		if ((rc = waitpid(pid, &status, WNOHANG)) == pid)
 			break;
 	}
@@ -1303,16 +1210,16 @@ test_root_uid(void)
 
 	/* root claiming a daemon role, even one configured as uid 0 */
 	{
-		struct ipc *ctl = new_ipc(IPC_ROLE_CONTROLLERD);
-		struct ipc_callbacks cbc = { NULL, side_up, side_down, NULL,
-		    NULL };
+		struct ipc *ctl = test_ipc_new(base, IPC_ROLE_CONTROLLERD, 300);
+		struct ipc_callbacks cbc = { NULL, test_link_up,
+		    test_link_down, NULL, NULL };
 		struct side s = { 0 };
 		int c;
 
 		REQUIRE((c = ipc_socket_connect(path)) >= 0);
 		REQUIRE(ipc_conn_open(ctl, c, IPC_R(VL1D),
 		    IPC_CONN_TRUSTED, &cbc, &s) != NULL);
-		loop_for(100);
+		test_loop_for(base, 100);
 		CHECK(ipc_malformed_total(vl1) == 2 &&
 		    ipc_last_error(vl1) == IPC_E_UID);
 		ipc_free(ctl);

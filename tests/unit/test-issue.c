@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dictionary.h"
+#include "fixtures.h"
 #include "issue.h"
 #include "mac.h"
 #include "netconf.h"
@@ -34,26 +35,13 @@ static const char *meta_text;
 static void
 load_fixtures(json_t *packets)
 {
-	json_t *id;
-	size_t i;
+	json_t *ids = json_object_get(packets, "identities");
 
-	json_array_foreach(json_object_get(packets, "identities"), i, id) {
-		const char *name = test_jstr(id, "name");
-
-		if (strcmp(name, "controller") == 0) {
-			REQUIRE(identity_from_string(&ctrl_pub,
-			    test_jstr(id, "public")) == 0);
-			REQUIRE(identity_from_string(&ctrl_sec,
-			    test_jstr(id, "secret")) == 0);
-		} else if (strcmp(name, "alice") == 0) {
-			REQUIRE(identity_from_string(&alice,
-			    test_jstr(id, "public")) == 0);
-			REQUIRE(identity_from_string(&alice_sec,
-			    test_jstr(id, "secret")) == 0);
-		} else if (strcmp(name, "bob") == 0)
-			REQUIRE(identity_from_string(&bob,
-			    test_jstr(id, "public")) == 0);
-	}
+	test_identity_named(ids, "controller", "public", &ctrl_pub);
+	test_identity_named(ids, "controller", "secret", &ctrl_sec);
+	test_identity_named(ids, "alice", "public", &alice);
+	test_identity_named(ids, "alice", "secret", &alice_sec);
+	test_identity_named(ids, "bob", "public", &bob);
 	REQUIRE(ctrl_pub.address == CTRL && identity_has_private(&ctrl_sec));
 	/* the metadata 1.14.1 members sent (node_flow) */
 	meta_text = test_jstr(packets, "network_config_request_metadata_text");

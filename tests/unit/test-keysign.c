@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "fixtures.h"
 #include "issue.h"
 #include "keysign.h"
 #include "log.h"
@@ -38,22 +39,13 @@ static char tmpdir[64], path[128];
 static void
 load_identities(void)
 {
-	json_t *v = test_vectors_load("packets.json"), *id;
-	size_t i;
+	json_t *v = test_vectors_load("packets.json"), *ids;
 
 	REQUIRE(v != NULL);
-	json_array_foreach(json_object_get(v, "identities"), i, id) {
-		const char *name = test_jstr(id, "name");
-
-		if (strcmp(name, "controller") == 0) {
-			REQUIRE(identity_from_string(&ctrl_pub,
-			    test_jstr(id, "public")) == 0);
-			REQUIRE(identity_from_string(&ctrl_sec,
-			    test_jstr(id, "secret")) == 0);
-		} else if (strcmp(name, "alice") == 0)
-			REQUIRE(identity_from_string(&alice,
-			    test_jstr(id, "public")) == 0);
-	}
+	ids = json_object_get(v, "identities");
+	test_identity_named(ids, "controller", "public", &ctrl_pub);
+	test_identity_named(ids, "controller", "secret", &ctrl_sec);
+	test_identity_named(ids, "alice", "public", &alice);
 	json_decref(v);
 	REQUIRE(identity_has_private(&ctrl_sec) && alice.address != 0);
 }

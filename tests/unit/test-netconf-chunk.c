@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dictionary.h"
+#include "fixtures.h"
 #include "netconf.h"
 #include "netconf_chunk.h"
 #include "test.h"
@@ -25,21 +26,11 @@ static struct identity ctrl_pub, ctrl_sec, alice_sec;
 static void
 load_identities(json_t *packets)
 {
-	json_t *id;
-	size_t i;
+	json_t *ids = json_object_get(packets, "identities");
 
-	json_array_foreach(json_object_get(packets, "identities"), i, id) {
-		const char *name = test_jstr(id, "name");
-
-		if (strcmp(name, "controller") == 0) {
-			REQUIRE(identity_from_string(&ctrl_pub,
-			    test_jstr(id, "public")) == 0);
-			REQUIRE(identity_from_string(&ctrl_sec,
-			    test_jstr(id, "secret")) == 0);
-		} else if (strcmp(name, "alice") == 0)
-			REQUIRE(identity_from_string(&alice_sec,
-			    test_jstr(id, "secret")) == 0);
-	}
+	test_identity_named(ids, "controller", "public", &ctrl_pub);
+	test_identity_named(ids, "controller", "secret", &ctrl_sec);
+	test_identity_named(ids, "alice", "secret", &alice_sec);
 	REQUIRE(identity_has_private(&ctrl_sec));
 	REQUIRE(identity_has_private(&alice_sec));
 }

@@ -21,14 +21,7 @@ done
 shift $((OPTIND - 1))
 dir=$(cd "$1" && pwd)
 shift
-checks=0 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 ceiling() {	# exposure x 10, as --threshold takes it
 	case $1 in
@@ -95,5 +88,4 @@ checks=$((checks + 1))
 mkdir -p "$tmp/root"
 systemd-sysusers --root="$tmp/root" --dry-run "$dir/zt-privsep.sysusers" \
     >/dev/null 2>"$tmp/sysusers.err" || fail "sysusers file: $(cat "$tmp/sysusers.err")"
-echo "$checks checks, $failed failed"
-[ "$failed" = 0 ]
+check_end

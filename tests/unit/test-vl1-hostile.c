@@ -20,164 +20,39 @@
 #include "packet.h"
 #include "reasm.h"
 #include "test.h"
+#include "vl1sim.h"
 
 #define SIM_NODES	3
 #define SIM_QUEUE	8192
 #define T0		1700000000000LL
 
-struct sim_dgram {
-	int		 from;
-	struct inetaddr	 to;
-	size_t		 len;
-	uint8_t		 data[ZT_MAX_PACKET_LEN];
-};
-
-struct sim_node {
-	struct vl1_node	*n;
-	struct identity	 id;
-	struct inetaddr	 addr;
-	int		 index;
-	unsigned int	 vl2_count;
-	uint8_t		 last_vl2[ZT_MAX_PACKET_LEN];
-	size_t		 last_vl2_len;
-};
-
-static struct sim_node sim[SIM_NODES];
-static struct sim_dgram *queue;
-static size_t qhead, qtail;
+static struct vl1sim sim;
 static bool cut_leaves;		/* the direct alice <-> bob link is down */
 static json_t *ids;
 
-static void
-sim_send(void *arg, int sock, const struct inetaddr *to, const uint8_t *d,
-    size_t len, int ttl)
+static bool
+sim_lost(const struct vl1sim *w, int from, int to)
 {
-	struct sim_node *s = arg;
-	struct sim_dgram *g;
-
-	(void)sock;
-	(void)ttl;
-	if (qtail - qhead >= SIM_QUEUE || len > ZT_MAX_PACKET_LEN)
-		return;
-	g = &queue[qtail++ % SIM_QUEUE];
-	g->from = s->index;
-	g->to = *to;
-	g->len = len;
-	memcpy(g->data, d, len);
-}
-
-static int
-sim_agree(void *arg, const struct identity *peer, uint8_t key[48])
-{
-	struct sim_node *s = arg;
-
-	return identity_agree(&s->id, peer, key);
-}
-
-static void
-sim_random(void *arg, void *p, size_t n)
-{
-	(void)arg;
-	RAND_bytes(p, (int)n);
-}
-
-static void
-sim_vl2(void *arg, uint64_t src, const uint8_t *p, size_t len, int64_t now)
-{
-	struct sim_node *s = arg;
-
-	(void)src;
-	(void)now;
-	s->vl2_count++;
-	s->last_vl2_len = len;
-	memcpy(s->last_vl2, p, len);
-}
-
-static void
-sim_pump(int64_t now)
-{
-	int i;
-
-	while (qhead != qtail) {
-		struct sim_dgram *g = &queue[qhead++ % SIM_QUEUE];
-
-		for (i = 0; i < SIM_NODES; i++)
-			if (inetaddr_equal(&sim[i].addr, &g->to))
-				break;
-		if (i == SIM_NODES || (cut_leaves && i != 0 && g->from != 0))
-			continue;
-		vl1_node_receive(sim[i].n, 0, &sim[g->from].addr, g->data,
-		    g->len, now);
-	}
-}
-
-static void
-sim_tick(int64_t now)
-{
-	int i;
-
-	for (i = 0; i < SIM_NODES; i++)
-		vl1_node_tick(sim[i].n, now);
-	sim_pump(now);
-}
-
-static void
-load_identity(const char *name, struct identity *id)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(ids, "valid"), i, e)
-		if (strcmp(test_jstr(e, "name"), name) == 0) {
-			REQUIRE(identity_from_string(id,
-			    test_jstr(e, "secret")) == 0);
-			return;
-		}
-	REQUIRE(!"identity missing");
+	(void)w;
+	return cut_leaves && to != 0 && from != 0;
 }
 
 static void
 sim_setup(const struct world *planet)
 {
 	static const char *names[SIM_NODES] = { "controller", "alice", "bob" };
-	struct vl1_config c;
-	struct vl1_io io;
 	int i;
 
+	sim.planet = planet;
+	sim.lost = sim_lost;
 	for (i = 0; i < SIM_NODES; i++) {
 		/* the planet's root is 10.200.0.1; leaves in their own /24 */
 		uint8_t ip[4] = { 10, 200, (uint8_t)(i == 0 ? 0 : i),
 		    (uint8_t)(i == 0 ? 1 : 2) };
 
-		memset(&sim[i], 0, sizeof(sim[i]));
-		sim[i].index = i;
-		load_identity(names[i], &sim[i].id);
-		inetaddr_set_v4(&sim[i].addr, ip, 9993);
-		memset(&io, 0, sizeof(io));
-		io.arg = &sim[i];
-		io.send = sim_send;
-		io.agree = sim_agree;
-		io.random = sim_random;
-		io.vl2 = sim_vl2;
-		memset(&c, 0, sizeof(c));
-		c.self = &sim[i].id;
-		c.planet = planet;
-		REQUIRE((sim[i].n = vl1_node_new(&c, &io, T0)) != NULL);
+		vl1sim_start(&sim, i, names[i], ip, NULL, T0);
 	}
-	qhead = qtail = 0;
 	cut_leaves = false;
-}
-
-static void
-sim_teardown(void)
-{
-	int i;
-
-	for (i = 0; i < SIM_NODES; i++) {
-		vl1_node_free(sim[i].n);
-		identity_clear(&sim[i].id);
-	}
-	qhead = qtail = 0;
 }
 
 /* the three nodes online, alice and bob known to each other */
@@ -188,20 +63,21 @@ sim_online(void)
 	uint8_t b = 0;
 	int r;
 
-	sim_tick(now);
+	vl1sim_tick(&sim, now);
 	for (r = 0; r < 3; r++) {
 		now += 1000;
-		sim_tick(now);
+		vl1sim_tick(&sim, now);
 	}
-	REQUIRE(vl1_node_online(sim[1].n, now) &&
-	    vl1_node_online(sim[2].n, now));
-	REQUIRE(vl1_node_send(sim[1].n, sim[2].n->self.address,
+	REQUIRE(vl1_node_online(sim.node[1].n, now) &&
+	    vl1_node_online(sim.node[2].n, now));
+	REQUIRE(vl1_node_send(sim.node[1].n, sim.node[2].n->self.address,
 	    VL1_VERB_FRAME, &b, 1, now) == 0);
 	for (r = 0; r < 4; r++) {
 		now += 500;
-		sim_tick(now);
+		vl1sim_tick(&sim, now);
 	}
-	REQUIRE(vl1_peers_get(&sim[1].n->peers, sim[2].n->self.address));
+	REQUIRE(vl1_peers_get(&sim.node[1].n->peers,
+	    sim.node[2].n->self.address));
 	return now;
 }
 
@@ -209,12 +85,12 @@ sim_online(void)
 static size_t
 make_packet(int a, int b, uint8_t verb, size_t plen, uint8_t *pkt)
 {
-	struct vl1_peer *p = vl1_peers_get(&sim[a].n->peers,
-	    sim[b].n->self.address);
+	struct vl1_peer *p = vl1_peers_get(&sim.node[a].n->peers,
+	    sim.node[b].n->self.address);
 	size_t len;
 
 	REQUIRE(p != NULL);
-	len = vl1_header(sim[a].n, pkt, sim[b].n->self.address, verb);
+	len = vl1_header(sim.node[a].n, pkt, sim.node[b].n->self.address, verb);
 	RAND_bytes(pkt + len, (int)plen);
 	len += plen;
 	REQUIRE(armor_packet(pkt, len, p->armor,
@@ -234,54 +110,54 @@ test_malformed(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	bob = sim[2].n;
-	vl2 = sim[2].vl2_count;
+	bob = sim.node[2].n;
+	vl2 = sim.node[2].vl2_count;
 	before = bob->st;
 
 	/* every truncation of a valid packet: junk or a bad MAC */
 	len = make_packet(1, 2, VL1_VERB_FRAME, 200, pkt);
 	for (cut = 0; cut < len; cut++) {
 		memcpy(d, pkt, cut);
-		vl1_node_receive(bob, 0, &sim[1].addr, d, cut, now);
+		vl1_node_receive(bob, 0, &sim.node[1].addr, d, cut, now);
 	}
-	CHECK(sim[2].vl2_count == vl2);
+	CHECK(sim.node[2].vl2_count == vl2);
 	CHECK(bob->st.rx_bad_mac - before.rx_bad_mac +
 	    bob->st.rx_junk - before.rx_junk +
 	    bob->st.rx_malformed - before.rx_malformed >= len - 1);
 	/* one byte appended: the MAC no longer covers it */
 	memcpy(d, pkt, len);
 	d[len] = 0;
-	vl1_node_receive(bob, 0, &sim[1].addr, d, len + 1, now);
-	CHECK(sim[2].vl2_count == vl2);
+	vl1_node_receive(bob, 0, &sim.node[1].addr, d, len + 1, now);
+	CHECK(sim.node[2].vl2_count == vl2);
 	/* oversized datagrams never get past the door */
 	memset(d, 0x11, sizeof(d));
 	be40_put(d + ZT_PKT_IDX_DEST, bob->self.address);
-	be40_put(d + ZT_PKT_IDX_SOURCE, sim[1].n->self.address);
+	be40_put(d + ZT_PKT_IDX_SOURCE, sim.node[1].n->self.address);
 	d[ZT_PKT_IDX_FLAGS] = 3 << 3;
-	vl1_node_receive(bob, 0, &sim[1].addr, d, sizeof(d), now);
-	CHECK(sim[2].vl2_count == vl2);
+	vl1_node_receive(bob, 0, &sim.node[1].addr, d, sizeof(d), now);
+	CHECK(sim.node[2].vl2_count == vl2);
 	/* a corrupt LZ4 block under a valid MAC is counted */
 	{
-		struct vl1_peer *p = vl1_peers_get(&sim[1].n->peers,
+		struct vl1_peer *p = vl1_peers_get(&sim.node[1].n->peers,
 		    bob->self.address);
 
-		len = vl1_header(sim[1].n, pkt, bob->self.address,
+		len = vl1_header(sim.node[1].n, pkt, bob->self.address,
 		    VL1_VERB_FRAME | ZT_PKT_VERB_COMPRESSED);
 		memset(pkt + len, 0xff, 64);	/* a run that never ends */
 		len += 64;
 		REQUIRE(armor_packet(pkt, len, p->armor,
 		    ARMOR_SUITE_AES_GMAC_SIV) == 0);
-		vl1_node_receive(bob, 0, &sim[1].addr, pkt, len, now);
+		vl1_node_receive(bob, 0, &sim.node[1].addr, pkt, len, now);
 		CHECK(bob->st.rx_bad_compress == before.rx_bad_compress + 1);
 	}
 	/* undefined cipher suites */
 	len = make_packet(1, 2, VL1_VERB_FRAME, 40, pkt);
 	pkt[ZT_PKT_IDX_FLAGS] = (uint8_t)((pkt[ZT_PKT_IDX_FLAGS] & ~0x38) |
 	    (5 << 3));
-	vl1_node_receive(bob, 0, &sim[1].addr, pkt, len, now);
+	vl1_node_receive(bob, 0, &sim.node[1].addr, pkt, len, now);
 	CHECK(bob->st.rx_bad_cipher == before.rx_bad_cipher + 1);
-	CHECK(sim[2].vl2_count == vl2);
-	sim_teardown();
+	CHECK(sim.node[2].vl2_count == vl2);
+	vl1sim_stop(&sim);
 }
 
 static void
@@ -296,8 +172,8 @@ test_bad_mac_and_replay(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	bob = sim[2].n;
-	vl2 = sim[2].vl2_count;
+	bob = sim.node[2].n;
+	vl2 = sim.node[2].vl2_count;
 	bad = bob->st.rx_bad_mac;
 	len = make_packet(1, 2, VL1_VERB_FRAME, 100, pkt);
 	/* every single-bit flip outside the hop count fails the MAC */
@@ -307,20 +183,20 @@ test_bad_mac_and_replay(const struct world *planet)
 			continue;
 		memcpy(d, pkt, len);
 		d[i / 8] ^= (uint8_t)(1 << (i % 8));
-		vl1_node_receive(bob, 0, &sim[1].addr, d, len, now);
+		vl1_node_receive(bob, 0, &sim.node[1].addr, d, len, now);
 	}
-	CHECK(sim[2].vl2_count == vl2);
+	CHECK(sim.node[2].vl2_count == vl2);
 	CHECKF(bob->st.rx_bad_mac - bad == (len - 11) * 8,
 	    "%llu bad MACs", (unsigned long long)(bob->st.rx_bad_mac - bad));
 	/* the genuine packet once, then 100 replays */
 	dup = bob->st.rx_duplicate;
 	for (i = 0; i <= 100; i++) {
 		memcpy(d, pkt, len);
-		vl1_node_receive(bob, 0, &sim[1].addr, d, len, now + i);
+		vl1_node_receive(bob, 0, &sim.node[1].addr, d, len, now + i);
 	}
-	CHECK(sim[2].vl2_count == vl2 + 1);
+	CHECK(sim.node[2].vl2_count == vl2 + 1);
 	CHECK(bob->st.rx_duplicate == dup + 100);
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 /* valid-looking packets from 5000 unknown addresses */
@@ -336,7 +212,7 @@ test_unknown_senders(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	alice = sim[1].n;
+	alice = sim.node[1].n;
 	whois = alice->st.whois_sent;
 	/* 20 s of flood, 250 strangers a second */
 	for (i = 0; i < 5000; i++) {
@@ -345,7 +221,7 @@ test_unknown_senders(const struct world *planet)
 		be40_put(pkt + ZT_PKT_IDX_DEST, alice->self.address);
 		be40_put(pkt + ZT_PKT_IDX_SOURCE, src);
 		pkt[ZT_PKT_IDX_FLAGS] = 3 << 3;
-		vl1_node_receive(alice, 0, &sim[2].addr, pkt, sizeof(pkt),
+		vl1_node_receive(alice, 0, &sim.node[2].addr, pkt, sizeof(pkt),
 		    now + i * 4);
 		if (i % 25 == 0)
 			vl1_node_tick(alice, now + i * 4);
@@ -362,7 +238,7 @@ test_unknown_senders(const struct world *planet)
 		be40_put(pkt + ZT_PKT_IDX_DEST, alice->self.address);
 		be40_put(pkt + ZT_PKT_IDX_SOURCE, 0x2000000000ULL + i % 32);
 		pkt[ZT_PKT_IDX_FLAGS] = 3 << 3;
-		vl1_node_receive(alice, 0, &sim[2].addr, pkt, sizeof(pkt),
+		vl1_node_receive(alice, 0, &sim.node[2].addr, pkt, sizeof(pkt),
 		    now + (i / 32) * 100);
 		if (i % 32 == 0)
 			vl1_node_tick(alice, now + (i / 32) * 100);
@@ -375,11 +251,11 @@ test_unknown_senders(const struct world *planet)
 		parked += alice->park[k].used && alice->park[k].inbound;
 	CHECK(parked <= VL1_PARK_MAX);
 	CHECK(alice->st.rx_park_dropped >= 5000 - VL1_PARK_MAX);
-	CHECK(sim[1].vl2_count == 0);
+	CHECK(sim.node[1].vl2_count == 0);
 	/* the root answered nothing it did not know: no peers were made */
-	sim_pump(now + 20000);
+	vl1sim_pump(&sim, now + 20000);
 	CHECK(alice->peers.count <= 3);
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 /* HELLOs from fresh identities: rate-limited per /24 and table-bounded */
@@ -402,14 +278,9 @@ test_fresh_identities(const struct world *planet)
 
 	sim_setup(planet);
 	/* a victim whose peer table holds 4 */
-	memset(&io, 0, sizeof(io));
-	io.arg = &sim[1];
-	io.send = sim_send;
-	io.agree = sim_agree;
-	io.random = sim_random;
-	io.vl2 = sim_vl2;
+	vl1sim_io(&sim, 1, &io);
 	memset(&c, 0, sizeof(c));
-	c.self = &sim[1].id;
+	c.self = &sim.node[1].id;
 	c.planet = planet;
 	c.max_peers = 4;
 	REQUIRE((v = vl1_node_new(&c, &io, T0)) != NULL);
@@ -422,8 +293,8 @@ test_fresh_identities(const struct world *planet)
 			    (int64_t)i % 3 == 1 ? INT64_MAX : T0;
 
 			inetaddr_set_v4(&from, ip, 9993);
-			load_identity(names[i], &id);
-			len = vl1_header(sim[1].n, pkt, v->self.address,
+			test_load_identity(ids, names[i], &id);
+			len = vl1_header(sim.node[1].n, pkt, v->self.address,
 			    VL1_VERB_HELLO);
 			be40_put(pkt + ZT_PKT_IDX_SOURCE, id.address);
 			wbuf_init(&w, pkt + len, sizeof(pkt) - len);
@@ -436,7 +307,7 @@ test_fresh_identities(const struct world *planet)
 			identity_serialize(&id, false, &w);
 			REQUIRE(!wbuf_failed(&w));
 			len += wbuf_len(&w);
-			REQUIRE(identity_agree(&id, &sim[1].id, key) == 0);
+			REQUIRE(identity_agree(&id, &sim.node[1].id, key) == 0);
 			REQUIRE((k = armor_key_new(key)) != NULL);
 			REQUIRE(armor_packet(pkt, len, k,
 			    ARMOR_SUITE_POLY1305) == 0);
@@ -454,9 +325,9 @@ test_fresh_identities(const struct world *planet)
 	/* the table never grows beyond its bound (1 root + 3 leaves) */
 	CHECKF(v->peers.count <= 4, "%zu peers", v->peers.count);
 	CHECK(v->peers.count >= 2);
-	qhead = qtail = 0;
+	vl1sim_clear(&sim);
 	vl1_node_free(v);
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 static void
@@ -472,7 +343,7 @@ test_fragment_flood(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	bob = sim[2].n;
+	bob = sim.node[2].n;
 	for (i = 0; i < 20000; i++) {
 		uint8_t ip[4] = { 203, 0, (uint8_t)(i % 64), 7 };
 		size_t len = 1000 + (i % 9) * 1000;
@@ -506,12 +377,12 @@ test_fragment_flood(const struct world *planet)
 	CHECK(max_sets <= 256);
 	reasm_get_stats(bob->reasm, &rs);
 	CHECK(rs.evicted > 0);
-	CHECK(sim[2].vl2_count == 1);	/* only sim_online's frame */
+	CHECK(sim.node[2].vl2_count == 1);	/* only sim_online's frame */
 	/* the flood is forgotten after the timeout */
 	vl1_node_tick(bob, now + 60000);
 	reasm_get_stats(bob->reasm, &rs);
 	CHECK(rs.sets == 0 && rs.bytes == 0);
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 /*
@@ -531,14 +402,14 @@ test_bad_world(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	alice = sim[1].n;
+	alice = sim.node[1].n;
 	bad.timestamp = planet->timestamp + 1000;
 	/* alice expects a reply to this id */
 	memset(inre, 0x5a, sizeof(inre));
 	vl1_expect_add(alice, inre);
-	rp = vl1_peers_get(&sim[0].n->peers, alice->self.address);
+	rp = vl1_peers_get(&sim.node[0].n->peers, alice->self.address);
 	REQUIRE(rp != NULL);
-	len = vl1_reply_header(sim[0].n, pkt, alice->self.address,
+	len = vl1_reply_header(sim.node[0].n, pkt, alice->self.address,
 	    VL1_VERB_OK, VL1_VERB_HELLO, inre);
 	wbuf_init(&w, pkt + len, sizeof(pkt) - len);
 	wbuf_put_u64(&w, (uint64_t)now);
@@ -546,7 +417,7 @@ test_bad_world(const struct world *planet)
 	wbuf_put_u8(&w, 1);
 	wbuf_put_u8(&w, 14);
 	wbuf_put_u16(&w, 1);
-	inetaddr_serialize(&sim[1].addr, &w);
+	inetaddr_serialize(&sim.node[1].addr, &w);
 	wl = wbuf_len(&w);
 	wbuf_put_u16(&w, 0);
 	REQUIRE(world_serialize(&bad, &w) == 0);
@@ -555,10 +426,10 @@ test_bad_world(const struct world *planet)
 	len += wbuf_len(&w);
 	REQUIRE(armor_packet(pkt, len, rp->armor,
 	    ARMOR_SUITE_AES_GMAC_SIV) == 0);
-	vl1_node_receive(alice, 0, &sim[0].addr, pkt, len, now);
+	vl1_node_receive(alice, 0, &sim.node[0].addr, pkt, len, now);
 	CHECK(alice->planet.timestamp == planet->timestamp);
 	CHECK(world_equal(&alice->planet, planet));
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 /* the root keeps LIKEs and answers GATHER from its own table */
@@ -577,15 +448,15 @@ test_root_multicast(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	root = sim[0].n;
+	root = sim.node[0].n;
 	be32_put(like, (uint32_t)(nwid >> 32));
 	be32_put(like + 4, (uint32_t)nwid);
 	memset(like + 8, 0xff, 6);
 	memset(like + 14, 0, 4);
 	/* alice likes the broadcast group */
-	REQUIRE(vl1_node_send(sim[1].n, root->self.address,
+	REQUIRE(vl1_node_send(sim.node[1].n, root->self.address,
 	    VL1_VERB_MULTICAST_LIKE, like, sizeof(like), now) == 0);
-	sim_pump(now);
+	vl1sim_pump(&sim, now);
 	CHECK(root->st.mc_likes == 1);
 	/* bob gathers it: the answer lists alice, not bob */
 	memcpy(gather, like, 8);
@@ -593,15 +464,15 @@ test_root_multicast(const struct world *planet)
 	memcpy(gather + 9, like + 8, 10);
 	be32_put(gather + 19, 16);
 	for (i = 0; i < 2; i++) {
-		sim[2].vl2_count = 0;
-		REQUIRE(vl1_node_send(sim[2].n, root->self.address,
+		sim.node[2].vl2_count = 0;
+		REQUIRE(vl1_node_send(sim.node[2].n, root->self.address,
 		    VL1_VERB_MULTICAST_GATHER, gather, sizeof(gather),
 		    now) == 0);
-		sim_pump(now);
-		REQUIRE(sim[2].vl2_count == 1);
-		rbuf_init(&r, sim[2].last_vl2 + ZT_PACKET_HEADER_LEN,
-		    sim[2].last_vl2_len - ZT_PACKET_HEADER_LEN);
-		CHECK((sim[2].last_vl2[ZT_PKT_IDX_VERB] & 0x1f) ==
+		vl1sim_pump(&sim, now);
+		REQUIRE(sim.node[2].vl2_count == 1);
+		rbuf_init(&r, sim.node[2].last_vl2 + ZT_PACKET_HEADER_LEN,
+		    sim.node[2].last_vl2_len - ZT_PACKET_HEADER_LEN);
+		CHECK((sim.node[2].last_vl2[ZT_PKT_IDX_VERB] & 0x1f) ==
 		    VL1_VERB_OK);
 		CHECK(rbuf_get_u8(&r, &verb) == 0 &&
 		    verb == VL1_VERB_MULTICAST_GATHER);
@@ -610,29 +481,29 @@ test_root_multicast(const struct world *planet)
 		CHECK(rbuf_get_u16(&r, &cnt) == 0);
 		CHECK(rbuf_get_u40(&r, &a) == 0);
 		CHECK(rbuf_done(&r));
-		CHECK(a == sim[1].n->self.address && cnt == 1);
+		CHECK(a == sim.node[1].n->self.address && cnt == 1);
 		CHECK(total == (uint32_t)(i + 1));
 		/* bob now likes it too: alice alone is still listed */
-		REQUIRE(vl1_node_send(sim[2].n, root->self.address,
+		REQUIRE(vl1_node_send(sim.node[2].n, root->self.address,
 		    VL1_VERB_MULTICAST_LIKE, like, sizeof(like), now) == 0);
-		sim_pump(now);
+		vl1sim_pump(&sim, now);
 	}
 	/* alice asks: only bob is returned; then 600 s later nobody */
-	sim[1].vl2_count = 0;
-	REQUIRE(vl1_node_send(sim[1].n, root->self.address,
+	sim.node[1].vl2_count = 0;
+	REQUIRE(vl1_node_send(sim.node[1].n, root->self.address,
 	    VL1_VERB_MULTICAST_GATHER, gather, sizeof(gather), now) == 0);
-	sim_pump(now);
-	CHECK(sim[1].vl2_count == 1);
+	vl1sim_pump(&sim, now);
+	CHECK(sim.node[1].vl2_count == 1);
 	CHECK(root->st.mc_gathers_answered == 3);
 	vl1_node_tick(root, now + VL1_MC_EXPIRE + VL1_HOUSEKEEPING);
 	CHECK(root->mcast.nmembers == 0);
 	/* a leaf does not answer a gather itself: VL2 gets it */
-	sim[1].vl2_count = 0;
-	REQUIRE(vl1_node_send(sim[2].n, sim[1].n->self.address,
+	sim.node[1].vl2_count = 0;
+	REQUIRE(vl1_node_send(sim.node[2].n, sim.node[1].n->self.address,
 	    VL1_VERB_MULTICAST_GATHER, gather, sizeof(gather), now) == 0);
-	sim_pump(now);
-	CHECK(sim[1].vl2_count == 1);
-	sim_teardown();
+	vl1sim_pump(&sim, now);
+	CHECK(sim.node[1].vl2_count == 1);
+	vl1sim_stop(&sim);
 }
 
 /*
@@ -653,9 +524,9 @@ test_relay_fallback(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	root = sim[0].n;
-	alice = sim[1].n;
-	bob = sim[2].n;
+	root = sim.node[0].n;
+	alice = sim.node[1].n;
+	bob = sim.node[2].n;
 	p = vl1_peers_get(&alice->peers, bob->self.address);
 	REQUIRE(p != NULL && vl1_peer_best_path(p, now, false) != NULL);
 
@@ -666,15 +537,15 @@ test_relay_fallback(const struct world *planet)
 		memset(frame, r, sizeof(frame));
 		vl1_node_send(alice, bob->self.address, VL1_VERB_FRAME,
 		    frame, sizeof(frame), now);
-		sim_tick(now);
+		vl1sim_tick(&sim, now);
 	}
 	CHECK(vl1_peer_best_path(p, now, false) == NULL);
 	relayed = root->st.relayed;
-	got = sim[2].vl2_count;
+	got = sim.node[2].vl2_count;
 	CHECK(vl1_node_send(alice, bob->self.address, VL1_VERB_FRAME, frame,
 	    sizeof(frame), now) == 0);
-	sim_pump(now);
-	CHECKF(sim[2].vl2_count == got + 1, "relayed frame lost");
+	vl1sim_pump(&sim, now);
+	CHECKF(sim.node[2].vl2_count == got + 1, "relayed frame lost");
 	CHECK(root->st.relayed > relayed);
 
 	/* the link comes back: the next introduction punches it again */
@@ -683,15 +554,15 @@ test_relay_fallback(const struct world *planet)
 		now += 5000;
 		vl1_node_send(alice, bob->self.address, VL1_VERB_FRAME,
 		    frame, sizeof(frame), now);
-		sim_tick(now);
+		vl1sim_tick(&sim, now);
 	}
 	CHECK(vl1_peer_best_path(p, now, false) != NULL);
 	relayed = root->st.relayed;
 	CHECK(vl1_node_send(alice, bob->self.address, VL1_VERB_FRAME, frame,
 	    sizeof(frame), now) == 0);
-	sim_pump(now);
+	vl1sim_pump(&sim, now);
 	CHECK(root->st.relayed == relayed);
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 /* random bytes with the destination set, from many sources */
@@ -707,7 +578,7 @@ test_random(const struct world *planet)
 
 	sim_setup(planet);
 	now = sim_online();
-	bob = sim[2].n;
+	bob = sim.node[2].n;
 	for (i = 0; i < 20000; i++) {
 		uint8_t ip[4] = { 192, 0, 2, (uint8_t)i };
 
@@ -718,13 +589,13 @@ test_random(const struct world *planet)
 			be40_put(d + ZT_PKT_IDX_DEST, bob->self.address);
 		if (len > 18 && i % 4 == 1)
 			be40_put(d + ZT_PKT_IDX_SOURCE,
-			    sim[1].n->self.address);
+			    sim.node[1].n->self.address);
 		inetaddr_set_v4(&from, ip, 9993);
 		vl1_node_receive(bob, 0, &from, d, len, now + i / 50);
 	}
-	CHECK(sim[2].vl2_count == 1);
+	CHECK(sim.node[2].vl2_count == 1);
 	CHECK(bob->st.rx_datagrams >= 20000);
-	sim_teardown();
+	vl1sim_stop(&sim);
 }
 
 int
@@ -732,24 +603,10 @@ main(void)
 {
 	json_t *worlds = test_vectors_load("world.json");
 	struct world planet;
-	json_t *e;
-	size_t i, n;
-	uint8_t *b;
-	struct rbuf r;
-	bool found = false;
 
 	ids = test_vectors_load("identities.json");
-	REQUIRE((queue = calloc(SIM_QUEUE, sizeof(*queue))) != NULL);
-	json_array_foreach(json_object_get(worlds, "worlds"), i, e) {
-		if (strcmp(test_jstr(e, "name"), "planet_netns") != 0)
-			continue;
-		b = test_jhex(e, "serialized", &n);
-		rbuf_init(&r, b, n);
-		REQUIRE(world_deserialize(&planet, &r) == 0);
-		free(b);
-		found = true;
-	}
-	REQUIRE(found);
+	test_load_world(worlds, "planet_netns", &planet);
+	vl1sim_init(&sim, ids, &planet, SIM_QUEUE);
 	test_malformed(&planet);
 	test_bad_mac_and_replay(&planet);
 	test_unknown_senders(&planet);
@@ -759,7 +616,7 @@ main(void)
 	test_root_multicast(&planet);
 	test_relay_fallback(&planet);
 	test_random(&planet);
-	free(queue);
+	vl1sim_free(&sim);
 	json_decref(ids);
 	json_decref(worlds);
 	return test_main_end();
