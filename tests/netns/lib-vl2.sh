@@ -155,20 +155,23 @@ start_member() {
 }
 
 # vl2_start CTRL NAME...: node i runs zt-vl1d as the i-th NAME, node CTRL
-# zt-controllerd, every node after it (the members) zt-tapd and zt-vl2d;
-# checks that the controller serves
+# zt-controllerd, every node after it (the members) zt-tapd and zt-vl2d,
+# with the zt-vl2d options that follow a member's NAME in its word
+# ("bob --no-offload"); checks that the controller serves.  Node 1, the
+# root, starts first: a node that starts before it waits for a retry.
 vl2_start() {
 	_c=$1
 	shift
 	_n=1
 	for _name; do
-		start_vl1d "$_n" "$_name"
+		start_vl1d "$_n" "${_name%% *}"
 		_n=$((_n + 1))
 	done
 	start_controllerd "$_c"
-	_n=$((_c + 1))
-	while [ "$_n" -le $# ]; do
-		start_member "$_n"
+	_n=1
+	for _name; do
+		# shellcheck disable=SC2086 # the options are words
+		[ "$_n" -le "$_c" ] || start_member "$_n" ${_name#"${_name%% *}"}
 		_n=$((_n + 1))
 	done
 	check "controller socket appears" \

@@ -110,10 +110,7 @@ print("in", inn)
 print("frames", tcp, "bad", bad)
 TCP
 
-# bob (node 3) is started by hand: his zt-vl2d runs --no-offload
-start_vl1d 3 bob
-start_member 3 --no-offload
-vl2_start 1 controller alice
+vl2_start 1 controller alice "bob --no-offload"
 vl2_network tso 10.147.18
 vl2_authorize alice bob
 vl2_up 2 3

@@ -271,6 +271,15 @@ op_replace_secret(void)
 }
 
 static long
+op_write_secret(void)
+{
+	/* truncating it open: O_TRUNC, no O_CREAT (the file is there) */
+	return syscall(SYS_openat, AT_FDCWD,
+	    selftest_env("ZT_SELFTEST_SECRET"),
+	    O_WRONLY | O_TRUNC | O_CLOEXEC);
+}
+
+static long
 op_remove_secret(void)
 {
 	return selftest_unlink(selftest_env("ZT_SELFTEST_SECRET"));
@@ -481,6 +490,7 @@ static const struct selftest_op selftest_ops[] = {
 	{ "write-etc", op_write_etc },
 	{ "read-secret", op_read_secret },
 	{ "write-home", op_write_home },
+	{ "write-secret", op_write_secret },
 	{ "replace-secret", op_replace_secret },
 	{ "remove-secret", op_remove_secret },
 	{ "write-world", op_write_world },

@@ -52,10 +52,10 @@ netlink-socket inet-socket socketpair-inet6 read-outside write-outside
 write-etc setuid setresuid setgroups chmod chroot unshare clone keyctl bpf
 perf_event_open init_module finit_module personality kill prctl
 mprotect-exec mmap-wx ioctl-tiocsti setsockopt reboot int80 x32"
-# and per process ($extra): zt-vl1d's halves may not open, replace or
-# remove identity.secret, nor make any file in home, although home and
-# the file are their user's; only Landlock (no rule for home itself)
-# can refuse that to the network half
+# and per process ($extra): zt-vl1d's halves may not open (to read or
+# write), replace or remove identity.secret, nor make any file in home,
+# although home and the file are their user's; only Landlock (no rule
+# for home itself) can refuse that to the network half
 
 # without 32-bit emulation (ia32_emulation=0) the kernel faults on
 # int 0x80 before seccomp runs: then SIGSEGV is the outcome to expect
@@ -210,7 +210,8 @@ proofs_tapd() {
 }
 # the two processes share one home: one after the other
 proofs_vl1d() {
-	extra="read-secret write-home replace-secret remove-secret"
+	extra="read-secret write-secret write-home replace-secret
+remove-secret"
 	prove zt-vl1d main control
 	prove zt-vl1d child getpid
 	# the one place in home it writes: planet updates in world/
