@@ -204,9 +204,18 @@ sandbox_policy_check(const struct sandbox_policy *p)
 	return sandbox_check_syscalls(p);
 }
 
+static int
+sandbox_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 int
 sandbox_warmup(void)
 {
+	int order[300];
 	static const char *const mds[] = { "SHA512", "SHA384", "SHA256" };
 	static const char *const ciphers[] = {
 		"AES-256-ECB", "AES-256-CTR", "AES-256-GCM",
@@ -221,6 +230,14 @@ sandbox_warmup(void)
 
 	/* jansson seeds its hash on first use, from /dev/urandom */
 	json_object_seed(0);
+	/*
+	 * glibc's qsort asks sysinfo(2) for the memory size the first time
+	 * it sorts more than 1 KiB (jansson's JSON_SORT_KEYS of a large
+	 * object does); it keeps the answer, so ask now, not under seccomp
+	 */
+	for (i = 0; i < SANDBOX_NITEMS(order); i++)
+		order[i] = (int)(SANDBOX_NITEMS(order) - i);
+	qsort(order, SANDBOX_NITEMS(order), sizeof(order[0]), sandbox_cmp_int);
 	/* config and providers are read from files: do it while we can */
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
 		goto fail;

@@ -100,6 +100,30 @@ op_control(void)
 	return n;
 }
 
+static int
+selftest_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * allowed everywhere: glibc's qsort of more than 1 KiB (jansson sorting a
+ * large object's keys) asks sysinfo(2) once; the warm-up must have asked
+ */
+static long
+op_qsort(void)
+{
+	int v[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		v[i] = (int)(sizeof(v) / sizeof(v[0]) - i);
+	qsort(v, sizeof(v) / sizeof(v[0]), sizeof(v[0]), selftest_cmp);
+	return v[0] == 1 ? 0 : -1;
+}
+
 static long
 op_getpid(void)
 {
@@ -475,6 +499,7 @@ op_x32(void)
 
 static const struct selftest_op selftest_ops[] = {
 	{ "control", op_control },
+	{ "qsort", op_qsort },
 	{ "getpid", op_getpid },
 	{ "execve", op_execve },
 	{ "ptrace", op_ptrace },
