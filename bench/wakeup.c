@@ -15,12 +15,15 @@
  *   proc     N processes, scheduled where the kernel likes
  *   proc1    N processes kept on one CPU (no cross-CPU wake-ups)
  *   thread   N threads of one process (no address-space switch)
- * The work per hop is the daemons' minimum: epoll_wait, recv, send.
+ * The work per hop is the daemons' minimum: epoll_wait, recv, send.  The
+ * CPU time per hop (all tasks, user + system) is printed too: on a virtual
+ * machine most of a hand-off's cost is the switch itself.
  * Run by hand on a quiet machine; never a timed test.
  *	bench-wakeup [-n tasks] [-g gap-us] [-r rounds]
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -91,6 +94,20 @@ hop(void *arg)
 	return NULL;
 }
 
+/* user + system seconds of this process and its waited-for children */
+static double
+cpu_us(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (self.ru_utime.tv_sec + kids.ru_utime.tv_sec +
+	    self.ru_stime.tv_sec + kids.ru_stime.tv_sec) * 1e6 +
+	    self.ru_utime.tv_usec + kids.ru_utime.tv_usec +
+	    self.ru_stime.tv_usec + kids.ru_stime.tv_usec;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -126,7 +143,7 @@ run(int mode, int n, int gap, int rounds)
 	pthread_t th[MAX_TASKS];
 	pid_t pid[MAX_TASKS];
 	char buf[MSG_LEN];
-	double *t, sum = 0;
+	double *t, sum = 0, cpu0, cpu;
 	cpu_set_t one, saved;
 	int i, k;
 
@@ -144,6 +161,7 @@ run(int mode, int n, int gap, int rounds)
 		perror("sched_setaffinity");
 		exit(1);
 	}
+	cpu0 = cpu_us();
 	/* task 0 is this one: it times the rounds */
 	for (i = 1; i < n; i++) {
 		args[i].r = &r;
@@ -198,12 +216,14 @@ run(int mode, int n, int gap, int rounds)
 	}
 	for (i = 0; i < n; i++)
 		close(r.fd[i][1]);
+	/* the 5 warm-up rounds count too */
+	cpu = (cpu_us() - cpu0) / ((double)(rounds + 5) * n);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	for (k = 0; k < rounds; k++)
 		sum += t[k];
 	qsort(t, (size_t)rounds, sizeof(*t), cmp_double);
-	printf("%-7s %5d %9.1f %9.1f %9.1f %9.1f\n", names[mode], n,
-	    sum / rounds, t[0], t[rounds / 2], sum / rounds / n);
+	printf("%-7s %5d %9.1f %9.1f %9.1f %9.1f %9.1f\n", names[mode], n,
+	    sum / rounds, t[0], t[rounds / 2], sum / rounds / n, cpu);
 	free(t);
 	return 0;
 }
@@ -251,8 +271,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	printf("%d-task ring, %d-byte messages, %d rounds %d us apart\n",
 	    n, MSG_LEN, rounds, gap);
-	printf("%-7s %5s %9s %9s %9s %9s\n", "mode", "tasks", "avg us",
-	    "min us", "p50 us", "us/hop");
+	printf("%-7s %5s %9s %9s %9s %9s %9s\n", "mode", "tasks", "avg us",
+	    "min us", "p50 us", "us/hop", "cpu/hop");
 	for (mode = 0; mode < 3; mode++)
 		run(mode, n, gap, rounds);
 	return 0;
