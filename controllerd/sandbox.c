@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "ctrld.h"
 
@@ -74,6 +75,15 @@ static const struct sandbox_syscall ctrld_syscalls[] = {
 	    SANDBOX_VALUE(F_GETLK),
 	    SANDBOX_VALUE(F_SETLK), SANDBOX_VALUE(F_SETLKW)),
 	    "non-blocking flags; SQLite's POSIX locks" },
+	/*
+	 * another process holding the database lock (an administrator's
+	 * sqlite3, a backup) sends SQLite's busy handler to usleep between
+	 * tries, up to the busy timeout; glibc sleeps on CLOCK_REALTIME
+	 */
+	{ "clock_nanosleep", SANDBOX_ARG_IN(0, SANDBOX_VALUE(CLOCK_REALTIME)),
+	    "SQLite's busy handler waits for another process's lock" },
+	{ "nanosleep", NULL, "SQLite's busy handler, on a libc that sleeps "
+	    "with this call" },
 };
 
 static const struct sandbox_family ctrld_families[] = {

@@ -32,12 +32,13 @@ static const struct sandbox_syscall tapd_syscalls[] = {
 	    "peer's uid"),
 	SANDBOX_ROWS_EVENT_LOOP,
 	SANDBOX_ROWS_TIMERS,
-	/* malloc's rows but mremap: no large block here is ever resized */
-	SANDBOX_ROW_BRK,
-	SANDBOX_ROW_MMAP_NOEXEC("malloc of large blocks; never executable"),
-	{ "munmap", NULL, "free of large blocks" },
-	SANDBOX_ROW_MADVISE,
-	SANDBOX_ROW_MPROTECT_NOEXEC,
+	/*
+	 * mremap too: the IPC library reassembles a multi-part zt-ctl
+	 * request (up to 1 MiB) in a buffer that doubles, and glibc's
+	 * realloc of a block it had mmap'd is an mremap
+	 */
+	SANDBOX_ROWS_MALLOC("malloc of large blocks; never executable",
+	    "free of large blocks"),
 	{ "futex", NULL, "libc locks" },
 	{ "getpid", NULL, "logging" },
 	SANDBOX_ROWS_SIGNALS,

@@ -91,6 +91,22 @@ check "... and received, by type" has info2 \
     zt_packet_error_network_access_denied_rx '[1-9][0-9]*'
 check "configs received" has info2 zt_packet_ok_rx '[1-9][0-9]*'
 
+# another process holding the database's write lock (an administrator's
+# sqlite3, a backup): the controller's write waits in SQLite's busy
+# handler, which sleeps (its sandbox once killed it there), then succeeds
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(1)
+c.execute("COMMIT")' "$tmp/ctrl/controller.db" >"$tmp/lock" 2>&1 &
+lockpid=$!
+wait_for 10 grep -q locked "$tmp/lock"
+check "a change waits for another process's database lock" \
+    sh -c "'$ctl' -R '$tmp/run1' controller network create locked >/dev/null"
+wait "$lockpid"
+check "the controller outlives a locked database" kill -0 "$ctrld1"
+
 check "the controller runs as zt-ctrl without capabilities" \
     grep -Eq '^CapEff:[[:space:]]+0000000000000000' "/proc/$ctrld1/status"
 check "the controller is sandboxed" \

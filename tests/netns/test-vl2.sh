@@ -84,6 +84,19 @@ check "info -j: zt-vl2d and zt-tapd counters after the pings" counters_ok 2 \
 check "info -j: zt-controllerd answered both members" counters_ok 1 \
     'c["zt-controllerd"]["counters"]["configAnswered"] >= 2 and
     c["zt-controllerd"]["counters"]["configDenied"] >= 2'
+check "zt-vl2d heard peers up from zt-vl1d (VL2_PEER_EVENT)" counters_ok 2 \
+    'c["zt-vl2d"]["counters"]["peerEvents"]["up"] > 0'
+# warm rejoin: bob leaves and joins again.  Alice holds his old COM, he
+# none of hers; his new COM makes her push hers ahead of her ARP reply,
+# so his first echo needs no ARP retry (1 s)
+"$ctl" -R "$tmp/run3" leave "$nwid" >/dev/null
+wait_for 5 sh -c "[ \$(ip -n ${p}3 -o link | grep -c ' zt') = 0 ]"
+"$ctl" -R "$tmp/run3" join "$nwid" >/dev/null
+wait_for 10 tap_has "${p}3" "$dev3" "$a3"
+zping "${p}3" "$a2" 20 0.05 3 >"$tmp/ping3" 2>&1
+check "warm rejoin: the first echo is answered within 1 s" awk '
+$1 == "sent" && s == "" { s = $3 } $1 == "reply" { ok = $3 - s < 1; exit }
+END { exit !ok }' "$tmp/ping3"
 check "the ARP group of the address is subscribed" sh -c \
     "'$ctl' -R '$tmp/run2' -j listnetworks | grep -q \
     '\"adi\": *$(echo "$a2" | awk -F. '{ print (($1 * 256 + $2) * 256 + \
@@ -181,5 +194,6 @@ check "leaving deletes the device" wait_for 5 sh -c \
 check "leaving deletes the state" \
     test ! -e "$tmp/vl2d3/networks.d/$nwid.conf"
 
-vl2_report 60 "2 3" log1 log2 log3 logc logt2 logt3 logv2 logv3 ping ping2
+vl2_report 60 "2 3" log1 log2 log3 logc logt2 logt3 logv2 logv3 ping ping2 \
+    ping3
 finish

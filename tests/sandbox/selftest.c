@@ -124,6 +124,34 @@ op_qsort(void)
 	return v[0] == 1 ? 0 : -1;
 }
 
+/*
+ * allowed everywhere: glibc's realloc of a block it had mmap'd is an
+ * mremap (zt-tapd's table once lacked it, and a multi-part zt-ctl
+ * request, reassembled in a doubling buffer, killed zt-tapd).  40 MiB
+ * is above the largest threshold glibc's dynamic mmap threshold can
+ * reach (32 MiB), so the first block is mmap'd whatever happened before
+ * in the process; neither block is touched, so costs no memory.
+ */
+static long
+op_realloc(void)
+{
+	/* through volatile pointers: the compiler may not fold the pair */
+	void *(*volatile alloc)(size_t) = malloc;
+	void *(*volatile resize)(void *, size_t) = realloc;
+	char *p, *q;
+
+	if ((p = alloc(40 << 20)) == NULL)
+		return -1;
+	p[0] = 1;
+	if ((q = resize(p, 48 << 20)) == NULL) {
+		free(p);
+		return -1;
+	}
+	p = q;
+	free(p);
+	return 0;
+}
+
 static long
 op_getpid(void)
 {
@@ -500,6 +528,7 @@ op_x32(void)
 static const struct selftest_op selftest_ops[] = {
 	{ "control", op_control },
 	{ "qsort", op_qsort },
+	{ "realloc", op_realloc },
 	{ "getpid", op_getpid },
 	{ "execve", op_execve },
 	{ "ptrace", op_ptrace },

@@ -190,6 +190,10 @@ prove() {
 	checks=$((checks + 1))
 	o=$(outcome "$name" qsort "$proc")
 	[ "$o" = allowed ] || fail "$label: qsort of 2 KiB: $o"
+	# realloc of an mmap'd block (mremap), as IPC reassembly does
+	checks=$((checks + 1))
+	o=$(outcome "$name" realloc "$proc")
+	[ "$o" = allowed ] || fail "$label: realloc of 40 MiB: $o"
 	n=0
 	for op in $ops $extra; do
 		checks=$((checks + 1))
