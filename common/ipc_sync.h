@@ -30,13 +30,16 @@ int	 ipc_sync_open(struct ipc_sync *, int fd, enum ipc_role self,
 int	 ipc_sync_connect(struct ipc_sync *, const char *path,
 	    enum ipc_role self, enum ipc_role peer, int timeout_ms);
 /*
- * Sends one single-frame message and waits for the reply carrying its
- * id (parts joined).  *reply is a heap copy the caller frees.  An ERROR
- * reply is returned as such (*rtype = IPC_MSG_ERROR).  0 or -1.
+ * Sends one message (in parts when longer than the type's frame limit,
+ * up to its total) and waits for the reply carrying its id (parts
+ * joined).  *reply is a heap copy the caller frees.  An ERROR reply is
+ * returned as such (*rtype = IPC_MSG_ERROR).  0, or -1 with errno:
+ * EMSGSIZE over the type's total (nothing sent), ETIMEDOUT no answer in
+ * time, ECONNRESET or EPIPE the peer closed, EPROTO a bad frame.
  */
 int	 ipc_sync_call(struct ipc_sync *, uint16_t type, const void *,
 	    size_t, uint16_t *rtype, uint8_t **reply, size_t *rlen);
-/* sends one single-frame message that has no reply (id 0); 0 or -1 */
+/* sends one message that has no reply (id 0), as ipc_sync_call; 0 or -1 */
 int	 ipc_sync_send(struct ipc_sync *, uint16_t type, const void *,
 	    size_t);
 /*

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "credential.h"
 #include "identity.h"
+#include "netconf_chunk.h"
 
 enum signreq_kind {
 	SIGNREQ_CHUNK = 1,
@@ -40,8 +41,20 @@ enum signreq_err {
 	SIGNREQ_E_SIGN = 3,		/* signing failed (no private key) */
 };
 
-/* the largest body (a capability with the most rules) */
-#define SIGNREQ_BODY_MAX	(1 + 5 + CAP_WIRE_MAX)
+/* a capability with the most rules: u8 kind, u40 issued-to, object */
+#define SIGNREQ_CAP_BODY_MAX	(1 + 5 + CAP_WIRE_MAX)
+/* a full config chunk: u8 kind, then its signed bytes */
+#define SIGNREQ_CHUNK_BODY_MAX	(1 + NETCONF_CHUNK_HEAD_LEN + \
+				    NETCONF_CHUNK_DATA_MAX + \
+				    NETCONF_CHUNK_SIGNED_TAIL)
+/*
+ * The largest body of any kind.  A full chunk is the larger: sizing
+ * chunk requests by the capability alone failed every config whose
+ * dictionary passed about 2 KB (a network of a few hundred rules).
+ */
+#define SIGNREQ_BODY_MAX	(SIGNREQ_CHUNK_BODY_MAX > \
+				    SIGNREQ_CAP_BODY_MAX ? \
+				    SIGNREQ_CHUNK_BODY_MAX : SIGNREQ_CAP_BODY_MAX)
 
 const char	*signreq_err_str(enum signreq_err);
 

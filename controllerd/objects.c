@@ -538,7 +538,15 @@ int
 ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
 {
 	struct ctrl_key_ctx cx = { 0, false };
+	const json_t *rules = json_object_get(body, "rules");
 
+	/* members could not hold more than 1.14.1's per-network limit */
+	if (json_is_array(rules) &&
+	    json_array_size(rules) > RULES_MAX_NETWORK) {
+		snprintf(err, errlen, "\"rules\": %zu rules, at most %d "
+		    "allowed", json_array_size(rules), RULES_MAX_NETWORK);
+		return -1;
+	}
 	if (ctrl_apply(o, body, ctrl_network_key, &cx, err, errlen) == -1)
 		return -1;
 	ctrl_network_clean(o);

@@ -117,7 +117,7 @@ ctrld_job_signed(void *arg, struct issue_job *job, int status)
 		ctx->config_answered++;
 	} else {
 		ctx->config_unanswered++;
-		log_drop(&serve_drops, "the key holder did not sign for "
+		log_drop(&serve_drops, "config not signed for "
 		    "%010llx", (unsigned long long)job->member);
 	}
 	issue_job_free(job);

@@ -175,9 +175,15 @@ signer_run_sig(void *arg, int status, const uint8_t sig[ZT_SIGNATURE_LEN])
 	struct signer_run *r = sl->run;
 
 	r->outstanding--;
-	if (status == -1 || r->failed ||
-	    issue_job_signature(r->job, sl->index, sig) == -1)
+	if (status == -1 || r->failed)
 		r->failed = true;
+	else if (issue_job_signature(r->job, sl->index, sig) == -1) {
+		/* our side, not the key holder's: say so */
+		log_warnx("issuance for %010llx failed after a signature "
+		    "(stage %d)", (unsigned long long)r->job->member,
+		    r->job->stage);
+		r->failed = true;
+	}
 	if (r->outstanding > 0)
 		return;
 	if (r->failed)

@@ -2,6 +2,7 @@
  * zt-ctl's side of the control sockets: one JSON request, one JSON reply
  * (in parts when large), over the daemon's socket in the run directory.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,29 @@ ctl_role_of(const char *daemon)
 	if (strcmp(daemon, "zt-tapd") == 0)
 		return IPC_ROLE_TAPD;
 	return IPC_ROLE_NONE;
+}
+
+/* says why a request got no answer; errno as ipc_sync_call sets it */
+static int
+ctl_call_failed(const char *daemon, size_t len, int e)
+{
+	const struct ipc_type_info *t = ipc_type_lookup(IPC_MSG_CTL_REQUEST);
+
+	switch (e) {
+	case EMSGSIZE:
+		return ctl_error("request to %s of %zu bytes is over the "
+		    "%u-byte limit of one zt-ctl request; nothing was sent",
+		    daemon, len, t != NULL ? t->total : 0);
+	case ETIMEDOUT:
+		return ctl_error("%s did not answer within %d s", daemon,
+		    CTL_TIMEOUT_MS / 1000);
+	case ECONNRESET:
+	case EPIPE:
+		return ctl_error("%s closed the connection without an answer "
+		    "(request of %zu bytes; see its log)", daemon, len);
+	default:
+		return ctl_error("talking to %s: %s", daemon, strerror(e));
+	}
 }
 
 int
@@ -54,7 +78,7 @@ ctl_call(const struct ctl_opts *o, const char *daemon, json_t *req,
 	}
 	if (ipc_sync_call(&s, IPC_MSG_CTL_REQUEST, body, strlen(body),
 	    &rtype, &r, &rlen) == -1) {
-		rc = ctl_error("%s did not answer", daemon);
+		rc = ctl_call_failed(daemon, strlen(body), errno);
 		goto done;
 	}
 	if (rtype == IPC_MSG_ERROR) {

@@ -22,7 +22,10 @@
 #include "hex.h"
 
 #define CTL_CTRLD		"zt-controllerd"
-/* one import request stays well below the 1 MiB CTL_REQUEST cap */
+/*
+ * one import request stays below the 1 MiB CTL_REQUEST cap (and
+ * zt-controllerd's), unless one member alone comes near it
+ */
 #define CTL_IMPORT_BATCH	(768 * 1024)
 #define CTL_OBJECT_MAX		(1024 * 1024)
 
@@ -553,7 +556,7 @@ ctl_import_network(const struct ctl_opts *o, const char *dir,
 	json_t *net, *batch, *m;
 	struct dirent *de;
 	const char *id;
-	size_t size = 0;
+	size_t size = 0, msize;
 	DIR *d;
 	int rc = 0;
 
@@ -584,14 +587,24 @@ ctl_import_network(const struct ctl_opts *o, const char *dir,
 				continue;
 			}
 			/* the member's own JSON size plus room for framing */
-			size += json_dumpb(m, NULL, 0, JSON_COMPACT) + 16;
-			json_array_append_new(batch, m);
-			(*nm)++;
-			if (size >= CTL_IMPORT_BATCH) {
+			msize = json_dumpb(m, NULL, 0, JSON_COMPACT) + 16;
+			/*
+			 * The batch goes before a member that would take it
+			 * over the limit, so a request is never a batch plus
+			 * one large member over the daemon's cap.
+			 */
+			if (size > 0 && size + msize > CTL_IMPORT_BATCH) {
 				rc = ctl_import_send(o, net, batch);
 				json_array_clear(batch);
 				size = 0;
+				if (rc != 0) {
+					json_decref(m);
+					break;
+				}
 			}
+			size += msize;
+			json_array_append_new(batch, m);
+			(*nm)++;
 		}
 		closedir(d);
 	}

@@ -4,6 +4,7 @@
  * questions in JSON.  The IPC library has already checked each peer's
  * role against its uid and each frame against the catalogue.
  */
+#include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -518,7 +519,13 @@ vl1d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	char *text;
 	int rc;
 
-	if (len > VL1D_CTL_JSON_MAX || rbuf_get_ptr(&m->body, len, &p) == -1)
+	if (len > VL1D_CTL_JSON_MAX) {
+		/* answered, so that zt-ctl says why instead of timing out */
+		if (rbuf_skip(&m->body, len) == -1)
+			return -1;
+		return ipc_send_error(c, m->id, EMSGSIZE, "request over 64 KiB");
+	}
+	if (rbuf_get_ptr(&m->body, len, &p) == -1)
 		return -1;
 	if ((req = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &err)) == NULL || json_unpack(req, "{s:s}", "cmd", &cmd) == -1) {

@@ -358,7 +358,13 @@ vl2d_on_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
 	char *text;
 	int rc;
 
-	if (len > VL2D_CTL_JSON_MAX || rbuf_get_ptr(&m->body, len, &p) == -1)
+	if (len > VL2D_CTL_JSON_MAX) {
+		/* answered, so that zt-ctl says why instead of timing out */
+		if (rbuf_skip(&m->body, len) == -1)
+			return -1;
+		return ipc_send_error(c, m->id, EMSGSIZE, "request over 64 KiB");
+	}
+	if (rbuf_get_ptr(&m->body, len, &p) == -1)
 		return -1;
 	if ((req = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &err)) == NULL || json_unpack(req, "{s:s}", "cmd", &cmd) == -1) {

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "http.h"
 #include "log.h"
 #include "objects.h"
+#include "rules.h"
 #include "store.h"
 #include "test.h"
 
@@ -231,6 +233,56 @@ check_default_network(json_t *n, const char *id)
 
 static char created[17];
 
+/* a body of n ACTION_ACCEPT rules (heap) */
+static char *
+rules_body(size_t n)
+{
+	static const char one[] = "{\"type\":\"ACTION_ACCEPT\"},";
+	size_t i, len = 16 + n * (sizeof(one) - 1);
+	char *b, *p;
+
+	REQUIRE((b = p = malloc(len)) != NULL);
+	p += sprintf(p, "{\"rules\":[");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s", one);
+	if (n > 0)
+		p--;
+	sprintf(p, "]}");
+	return b;
+}
+
+/* ZT_MAX_NETWORK_RULES: 1,024 rules are kept, one more is a 400 */
+static void
+test_rule_limit(void)
+{
+	const char *path = "/controller/network/8056c2e21c000099";
+	const char *desc;
+	char *body;
+	size_t before;
+	json_t *j;
+
+	j = http_json("GET", path, READER, NULL, 200);
+	before = json_array_size(json_object_get(j, "rules"));
+	json_decref(j);
+	CHECK(before > 0 && before < RULES_MAX_NETWORK);
+	body = rules_body(RULES_MAX_NETWORK + 1);
+	j = http_json("POST", path, ADMIN, body, 400);
+	desc = json_string_value(json_object_get(j, "description"));
+	CHECK(desc != NULL && strstr(desc, "rules") != NULL);
+	check_error_body(j, 400);
+	free(body);
+	/* refused as a whole: the stored rules did not change */
+	j = http_json("GET", path, READER, NULL, 200);
+	CHECK(json_array_size(json_object_get(j, "rules")) == before);
+	json_decref(j);
+	body = rules_body(RULES_MAX_NETWORK);
+	j = http_json("POST", path, ADMIN, body, 200);
+	CHECK(json_array_size(json_object_get(j, "rules")) ==
+	    RULES_MAX_NETWORK);
+	json_decref(j);
+	free(body);
+}
+
 static void
 test_networks(void)
 {
@@ -350,6 +402,7 @@ test_networks(void)
 	j = http_json("GET", path, READER, NULL, 200);
 	check_default_network(j, created);
 	json_decref(j);
+	test_rule_limit();
 }
 
 static void

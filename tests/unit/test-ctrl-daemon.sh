@@ -147,6 +147,70 @@ check
     "$(cat "$tmp/again/network/808977c85d6e1451.json")" ] ||
     fail "network not kept exactly"
 
+# 1,500 members (about 0.9 MB of JSON): zt-ctl's requests run to many
+# IPC frames each, sent in parts, and every member arrives
+python3 - "$zt" "$tmp/big/network" <<'PY'
+import os, sys
+src, dst = sys.argv[1:3]
+net = open(src + "/808977c85d6e1451.json").read()
+mem = open(src + "/808977c85d6e1451/member/bb665e0d7e.json").read()
+mem = mem.replace("bb665e0d7e:0:39ec", "")
+os.makedirs(dst + "/808977c85d6e1453/member")
+with open(dst + "/808977c85d6e1453.json", "w") as f:
+    f.write(net.replace("808977c85d6e1451", "808977c85d6e1453"))
+for i in range(1500):
+    m = "%010x" % (0x2200000000 + i)
+    with open("%s/808977c85d6e1453/member/%s.json" % (dst, m), "w") as f:
+        f.write(mem.replace("bb665e0d7e", m).replace("808977c85d6e1451",
+            "808977c85d6e1453"))
+PY
+check
+c controller import "$tmp/big" | grep -q 'imported 1 networks, 1500 members' ||
+    fail "large import"
+check
+[ "$(c controller member list 808977c85d6e1453 | grep -c ' yes')" = 1500 ] ||
+    fail "large import: members missing"
+# two members of 600 KB each: two requests, neither over the cap
+python3 - "$zt" "$tmp/huge/network" <<'PY'
+import os, sys
+src, dst = sys.argv[1:3]
+net = open(src + "/808977c85d6e1451.json").read()
+mem = open(src + "/808977c85d6e1451/member/bb665e0d7e.json").read()
+mem = mem.replace("bb665e0d7e:0:39ec", "")
+os.makedirs(dst + "/808977c85d6e1454/member")
+with open(dst + "/808977c85d6e1454.json", "w") as f:
+    f.write(net.replace("808977c85d6e1451", "808977c85d6e1454"))
+for m in ("3300000001", "3300000002"):
+    with open("%s/808977c85d6e1454/member/%s.json" % (dst, m), "w") as f:
+        f.write(mem.replace("bb665e0d7e", m).replace("808977c85d6e1451",
+            "808977c85d6e1454").replace('"activeBridge"',
+            '"pad":"%s","activeBridge"' % ("a" * 600000)))
+PY
+check
+c controller import "$tmp/huge" | grep -q 'imported 1 networks, 2 members' ||
+    fail "import of large members"
+# a member near 1 MiB with its network is over one request's cap:
+# refused before sending, with the limit named
+python3 - "$zt" "$tmp/over/network" <<'PY'
+import os, sys
+src, dst = sys.argv[1:3]
+net = open(src + "/808977c85d6e1451.json").read()
+mem = open(src + "/808977c85d6e1451/member/bb665e0d7e.json").read()
+os.makedirs(dst + "/808977c85d6e1455/member")
+with open(dst + "/808977c85d6e1455.json", "w") as f:
+    f.write(net.replace("808977c85d6e1451", "808977c85d6e1455").replace(
+        '"authTokens"', '"pad":"%s","authTokens"' % ("b" * 20000)))
+with open(dst + "/808977c85d6e1455/member/3300000003.json", "w") as f:
+    f.write(mem.replace("bb665e0d7e", "3300000003").replace(
+        '"activeBridge"', '"pad":"%s","activeBridge"' % ("a" * 1040000)))
+PY
+check
+c controller import "$tmp/over" 2>&1 |
+    grep -q 'over the 1048576-byte limit of one zt-ctl request' ||
+    fail "over-cap import: no clear error"
+check
+grep -q 'malformed\|bad frame' "$tmp/log" && fail "over-cap import reached zt-controllerd"
+
 stop
 # the restart speaks the service manager's protocol to a stand-in
 python3 -c 'import socket, sys, time

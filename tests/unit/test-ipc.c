@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "ipc_sync.h"
 #include "ipcutil.h"
 #include "log.h"
 #include "test.h"
@@ -793,6 +796,124 @@ test_multipart(void)
 }
 
 /*
+ * zt-ctl's blocking client sends a request over one frame in parts: the
+ * daemon side joins 300 KiB and answers; a request over the type's total
+ * is refused before anything is sent, and the connection stays usable.
+ */
+#define SYNC_BIG	(300 * 1024)
+
+struct sync_srv {
+	struct test_link link;
+	unsigned int	 requests;
+};
+
+static int
+h_sync_ctl(struct ipc_conn *c, struct ipc_msg *m, void *arg)
+{
+	struct sync_srv *sv = arg;
+	const uint8_t *p;
+	size_t i, n = rbuf_remaining(&m->body);
+	bool ok;
+	char text[64];
+
+	if (rbuf_get_ptr(&m->body, n, &p) == -1)
+		return -1;
+	for (i = 0, ok = true; i < n && ok; i++)
+		ok = p[i] == (uint8_t)(i * 13 + i / 4096);
+	sv->requests++;
+	snprintf(text, sizeof(text), "%zu %s", n, ok ? "ok" : "bad");
+	return ipc_send(c, IPC_MSG_CTL_REPLY, m->id, text, strlen(text));
+}
+
+/* the client half, in a child: 0 when every step went as expected */
+static int
+sync_client(int fd)
+{
+	const struct ipc_type_info *t = ipc_type_lookup(IPC_MSG_CTL_REQUEST);
+	struct ipc_sync s;
+	uint8_t *big, *r = NULL;
+	uint16_t rtype;
+	size_t i, rlen, over;
+	char want[64];
+	int rc = 0;
+
+	if (t == NULL || t->total <= SYNC_BIG)
+		return 20;
+	over = (size_t)t->total + 1;
+	if ((big = malloc(over)) == NULL)
+		return 21;
+	for (i = 0; i < over; i++)
+		big[i] = (uint8_t)(i * 13 + i / 4096);
+	if (ipc_sync_open(&s, fd, IPC_ROLE_CTL, IPC_ROLE_CONTROLLERD,
+	    5000) == -1) {
+		free(big);
+		return 22;
+	}
+	snprintf(want, sizeof(want), "%d ok", SYNC_BIG);
+	if (ipc_sync_call(&s, IPC_MSG_CTL_REQUEST, big, SYNC_BIG, &rtype,
+	    &r, &rlen) == -1)
+		rc = 23;
+	else if (rtype != IPC_MSG_CTL_REPLY || rlen != strlen(want) ||
+	    memcmp(r, want, rlen) != 0)
+		rc = 24;
+	free(r);
+	r = NULL;
+	errno = 0;
+	if (rc == 0 && (ipc_sync_call(&s, IPC_MSG_CTL_REQUEST, big, over,
+	    &rtype, &r, &rlen) != -1 || errno != EMSGSIZE))
+		rc = 25;
+	free(r);
+	r = NULL;
+	/* nothing of the refused one reached the peer: the next is fine */
+	snprintf(want, sizeof(want), "%u ok", t->max + 1);
+	if (rc == 0 && (ipc_sync_call(&s, IPC_MSG_CTL_REQUEST, big,
+	    t->max + 1, &rtype, &r, &rlen) == -1 ||
+	    rtype != IPC_MSG_CTL_REPLY || rlen != strlen(want) ||
+	    memcmp(r, want, rlen) != 0))
+		rc = 26;
+	free(r);
+	ipc_sync_close(&s);
+	free(big);
+	return rc;
+}
+
+static void
+test_sync_parts(void)
+{
+	static const struct ipc_handler hd[] = {
+		{ IPC_MSG_CTL_REQUEST, h_sync_ctl }, { 0, NULL } };
+	struct ipc_callbacks cbd = { hd, test_link_up,
+	    test_link_down, NULL, NULL };
+	struct ipc *d = test_ipc_new(base, IPC_ROLE_CONTROLLERD, 3000);
+	struct sync_srv srv = { 0 };
+	int sv[2], status = -1, tries;
+	pid_t pid;
+
+	test_seqpacket_pair(sv);
+	REQUIRE(ipc_conn_open(d, sv[0], IPC_R(CTL), 0, &cbd, &srv) != NULL);
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		_exit(sync_client(sv[1]));
+	}
+	REQUIRE(pid > 0);
+	close(sv[1]);
+	for (tries = 0; tries < 2000; tries++) {
+		test_loop_for(base, 5);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	if (tries == 2000) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "sync client status %d", status);
+	CHECKF(srv.requests == 2, "%u requests", srv.requests);
+	CHECK(ipc_malformed_total(d) == 0);
+	ipc_free(d);
+}
+
+/*
  * Backpressure: the producer stops at the high watermark of its queue
  * to a reader that does not read, and resumes at the low one.
  */
@@ -1267,6 +1388,7 @@ main(void)
 	test_fds();
 	test_malformed();
 	test_multipart();
+	test_sync_parts();
 	test_backpressure();
 	test_queue_cap();
 	test_listen_socket();

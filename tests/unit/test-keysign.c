@@ -22,7 +22,9 @@
 #include "issue.h"
 #include "keysign.h"
 #include "log.h"
+#include "netconf.h"
 #include "netconf_chunk.h"
+#include "rules.h"
 #include "signer.h"
 #include "signreq.h"
 #include "test.h"
@@ -279,6 +281,104 @@ check_jobs(struct client *cl)
 	issue_job_free(j);
 }
 
+/* equal when both encode to the same bytes (no padding compared) */
+static bool
+rules_same(const struct rule *a, const struct rule *b, size_t n)
+{
+	static uint8_t ea[RULES_MAX_NETWORK * RULE_WIRE_MAX];
+	static uint8_t eb[RULES_MAX_NETWORK * RULE_WIRE_MAX];
+	struct wbuf wa, wb;
+
+	wbuf_init(&wa, ea, sizeof(ea));
+	wbuf_init(&wb, eb, sizeof(eb));
+	if (rules_encode(a, n, &wa) == -1 || rules_encode(b, n, &wb) == -1)
+		return false;
+	return wbuf_len(&wa) == wbuf_len(&wb) &&
+	    memcmp(ea, eb, wbuf_len(&wa)) == 0;
+}
+
+/*
+ * A network with the most rules 1.14.1 allows: its config spans several
+ * chunks, each signed on its own request; the member reassembles them,
+ * every signature verifies and the rules decode as issued.
+ */
+static void
+check_max_rules(struct client *cl)
+{
+	uint8_t buf[NETCONF_CHUNK_WIRE_MAX + 16], verb;
+	json_t *net, *rules, *rule;
+	const uint8_t *out = NULL;
+	struct netconf_chunk c;
+	struct netconf_asm as;
+	enum netconf_asm_result res = NETCONF_ASM_MORE;
+	struct issue_params p;
+	struct issue_job *j;
+	struct job_done d;
+	struct netconf *nc;
+	struct dict meta, got;
+	size_t i, olen = 0;
+	char ip[64];
+	uint64_t upd;
+	struct wbuf w;
+	struct rbuf r;
+
+	REQUIRE((rules = json_array()) != NULL);
+	/* the widest rule type, with bytes the dictionary must escape */
+	for (i = 0; i < RULES_MAX_NETWORK - 1; i++) {
+		snprintf(ip, sizeof(ip), "fd3d:%zx:d00a:3d0d:a3d:d:0:%zx/128",
+		    i, i * 61);
+		rule = json_pack("{s:s,s:s}", "type", "MATCH_IPV6_SOURCE",
+		    "ip", ip);
+		REQUIRE(rule != NULL && json_array_append_new(rules,
+		    rule) == 0);
+	}
+	REQUIRE(json_array_append_new(rules,
+	    json_pack("{s:s}", "type", "ACTION_ACCEPT")) == 0);
+	net = json_pack("{s:b,s:o}", "private", 0, "rules", rules);
+	REQUIRE(net != NULL);
+	dict_init(&meta, DICT_CAP_REQ_META);
+	REQUIRE(dict_add_u64(&meta, "revr", 1) == 0);
+	memset(&p, 0, sizeof(p));
+	p.controller = CTRL;
+	p.nwid = NWID;
+	p.member = &alice;
+	p.now = NOW;
+	p.network = net;
+	p.meta = &meta;
+	REQUIRE(issue_request(&p, &j) == 0 && j->result == ISSUE_CONFIG);
+	REQUIRE(j->nc->nrules == RULES_MAX_NETWORK);
+	memset(&d, 0, sizeof(d));
+	REQUIRE(signer_run_job(&cl->s, j, job_cb, &d) == 0);
+	CHECK(loop_until(&d.got, 5000) && d.status == 0);
+	REQUIRE(issue_job_done(j));
+	CHECK(issue_job_npackets(j) > 1);
+	netconf_asm_init(&as, NWID);
+	for (i = 0; i < issue_job_npackets(j); i++) {
+		wbuf_init(&w, buf, sizeof(buf));
+		REQUIRE(issue_job_packet(j, i, &verb, &w) == 0);
+		rbuf_init(&r, buf, wbuf_len(&w));
+		REQUIRE(netconf_chunk_parse(&c, &r) == 0);
+		CHECK(identity_verify(&ctrl_pub, c.raw, c.signed_len,
+		    c.signature, ZT_SIGNATURE_LEN) == 0);
+		res = netconf_asm_add(&as, &c, CTRL, 1, &ctrl_pub, &out,
+		    &olen, &upd);
+		CHECK(res == (i + 1 < issue_job_npackets(j) ?
+		    NETCONF_ASM_MORE : NETCONF_ASM_DONE));
+	}
+	REQUIRE(res == NETCONF_ASM_DONE);
+	REQUIRE((nc = netconf_new()) != NULL);
+	dict_view(&got, out, olen, DICT_CAP_NETCONF);
+	CHECK(netconf_decode(nc, &got) == 0);
+	CHECK(nc->nrules == RULES_MAX_NETWORK && rules_same(nc->rules,
+	    j->nc->rules, RULES_MAX_NETWORK));
+	CHECK(com_verify(&nc->com, &ctrl_pub) == CRED_VERIFY_OK);
+	netconf_free(nc);
+	netconf_asm_free(&as);
+	issue_job_free(j);
+	dict_free(&meta);
+	json_decref(net);
+}
+
 static void
 check_accepted(void)
 {
@@ -294,6 +394,7 @@ check_accepted(void)
 	REQUIRE(signer_ready(&cl.s));
 	check_chunks(&cl, &sv.ks);
 	check_jobs(&cl);
+	check_max_rules(&cl);
 	/* the server going away fails what is in flight */
 	memset(&a, 0, sizeof(a));
 	REQUIRE(signer_request(&cl.s, body, sizeof(body), answer_cb,
