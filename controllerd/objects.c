@@ -534,6 +534,32 @@ ctrl_apply(json_t *o, const json_t *body,
 	return 0;
 }
 
+/*
+ * A capability credential carries at most 1.14.1's per-capability limit;
+ * cutting a longer list would hand members a different rule set than the
+ * one stored, so the whole request is refused instead.
+ */
+static int
+ctrl_cap_rule_limit(const json_t *caps, char *err, size_t errlen)
+{
+	const json_t *c, *rules;
+	size_t i;
+
+	if (!json_is_array(caps))
+		return 0;
+	json_array_foreach(caps, i, c) {
+		rules = json_object_get(c, "rules");
+		if (json_is_array(rules) &&
+		    json_array_size(rules) > RULES_MAX_CAPABILITY) {
+			snprintf(err, errlen, "\"capabilities\"[%zu]: %zu "
+			    "rules, at most %d allowed", i,
+			    json_array_size(rules), RULES_MAX_CAPABILITY);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
 {
@@ -547,6 +573,9 @@ ctrl_network_apply(json_t *o, const json_t *body, char *err, size_t errlen)
 		    "allowed", json_array_size(rules), RULES_MAX_NETWORK);
 		return -1;
 	}
+	if (ctrl_cap_rule_limit(json_object_get(body, "capabilities"), err,
+	    errlen) == -1)
+		return -1;
 	if (ctrl_apply(o, body, ctrl_network_key, &cx, err, errlen) == -1)
 		return -1;
 	ctrl_network_clean(o);

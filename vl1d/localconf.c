@@ -28,9 +28,15 @@ lc_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
+	char *c;
+
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* keys come from the file: the message stays one printable line */
+	for (c = err; errlen > 0 && *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return -1;
 }
 

@@ -182,6 +182,7 @@ vl2d_ctl_counters(struct vl2d_ctx *ctx)
 	json_t *status = json_object(), *sw = json_object();
 	uint64_t rx = 0, tx = 0, rxd = 0, txd = 0, likes = 0;
 	uint64_t acc = 0, rej = 0, gate = 0, pushes = 0;
+	uint64_t held[5] = { 0, 0, 0, 0, 0 };
 	size_t i, joined = 0, groups = 0, remote = 0;
 	const struct mship_counters *c;
 	struct mship_stats ms;
@@ -221,6 +222,11 @@ vl2d_ctl_counters(struct vl2d_ctx *ctx)
 		gate += c->gate_no_config + c->gate_no_com + c->gate_revoked +
 		    c->gate_disagree + c->gate_need_identity;
 		pushes += c->pushes;
+		held[0] += c->held;
+		held[1] += c->held_delivered;
+		held[2] += c->held_expired;
+		held[3] += c->held_overflow;
+		held[4] += mship_held_count(n->ms);
 	}
 	o = json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:o, "
 	    "s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I}",
@@ -247,6 +253,14 @@ vl2d_ctl_counters(struct vl2d_ctx *ctx)
 		    "s:I}", "up", (json_int_t)ctx->peer_ups,
 		    "down", (json_int_t)ctx->peer_downs,
 		    "pushes", (json_int_t)ctx->peer_pushes));
+	/* §2.1: frames kept until their sender's COM arrived */
+	if (o != NULL)
+		json_object_set_new(o, "heldFrames", json_pack("{s:I, s:I, "
+		    "s:I, s:I, s:I}", "held", (json_int_t)held[0],
+		    "delivered", (json_int_t)held[1],
+		    "expired", (json_int_t)held[2],
+		    "overflow", (json_int_t)held[3],
+		    "waiting", (json_int_t)held[4]));
 	return o;
 }
 

@@ -655,6 +655,58 @@ vl2d_frame_need_cert(struct vl2d_net *n, uint64_t src, const uint8_t *pkt)
 	vl2d_send(n->ctx, src, VL2D_VERB_ERROR, e, sizeof(e));
 }
 
+/*
+ * §2.1: a frame from a member whose COM we lack waits for it (the
+ * ERROR that asks for it has gone out); 1 held.
+ */
+static int
+vl2d_frame_hold(struct vl2d_net *n, uint64_t src, const uint8_t *pkt,
+    size_t len, int64_t now)
+{
+	int rc = mship_hold(n->ms, src, pkt, len, now);
+
+	if (rc == 1)
+		log_debug("network %016llx: frame from %010llx waits for "
+		    "its COM", (unsigned long long)n->nwid,
+		    (unsigned long long)src);
+	else if (rc == -1)
+		log_drop(&rx_drops, "network %016llx: no room to keep a "
+		    "frame from %010llx until its COM",
+		    (unsigned long long)n->nwid, (unsigned long long)src);
+	return rc;
+}
+
+static void
+vl2d_held_deliver(void *arg, uint64_t src, const uint8_t *pkt, size_t len)
+{
+	struct vl2d_net *n = arg;
+
+	vl2d_frame_packet(n, src, pkt[VL2D_PKT_IDX_VERB] & VL2D_PKT_VERB_MASK,
+	    pkt, len);
+}
+
+static void
+vl2d_held_ask(void *arg, uint64_t src, const uint8_t *pkt, size_t len)
+{
+	(void)len;
+	/* as 1.14.1: every failed retry asks again */
+	vl2d_frame_need_cert(arg, src, pkt);
+}
+
+/* held frames: delivered once their COM passed, expired, asked again */
+static void
+vl2d_frame_held_run(struct vl2d_net *n, int64_t now)
+{
+	const struct mship_held_ops ops = {
+		.deliver = vl2d_held_deliver,
+		.ask = vl2d_held_ask,
+		.arg = n,
+	};
+
+	if (n->ms != NULL && mship_held_count(n->ms) > 0)
+		mship_held_run(n->ms, now, &ops);
+}
+
 /* §3.9 */
 static void
 vl2d_frame_multicast_in(struct vl2d_net *n, uint64_t src, const uint8_t *pkt,
@@ -677,11 +729,13 @@ vl2d_frame_multicast_in(struct vl2d_net *n, uint64_t src, const uint8_t *pkt,
 		return;
 	}
 	if (!vl2d_sw_may_send(n, NULL, src, now)) {
+		vl2d_frame_need_cert(n, src, pkt);
+		if (vl2d_frame_hold(n, src, pkt, len, now) == 1)
+			return;
 		n->rx_dropped++;
 		log_drop(&rx_drops, "network %016llx: %010llx has no valid "
 		    "membership", (unsigned long long)n->nwid,
 		    (unsigned long long)src);
-		vl2d_frame_need_cert(n, src, pkt);
 		return;
 	}
 	/* the answer goes after the OK's in-re verb and packet id */
@@ -769,12 +823,20 @@ vl2d_frame_packet(struct vl2d_net *n, uint64_t src, uint8_t verb,
 		r = verb == VL2D_VERB_FRAME ?
 		    sw_inbound_frame(&n->sw, now, src, pid, p, plen) :
 		    sw_inbound_ext_frame(&n->sw, now, src, pid, p, plen);
+		/* refused at the gate (ERROR sent): kept if only the COM
+		   is missing */
+		if (r == SW_IN_GATE && vl2d_frame_hold(n, src, pkt, len,
+		    now) == 1)
+			return;
 		if (sw_result_is_drop(r)) {
 			n->rx_dropped++;
 			log_drop(&rx_drops, "network %016llx: from %010llx: "
 			    "%s", (unsigned long long)n->nwid,
 			    (unsigned long long)src, sw_result_name(r));
 		}
+		/* an inline COM may let earlier frames through */
+		if (verb == VL2D_VERB_EXT_FRAME && r != SW_IN_GATE)
+			vl2d_frame_held_run(n, now);
 		return;
 	case VL2D_VERB_MULTICAST_FRAME:
 		if (vl2d_frame_gate(n, src, pkt, len) == 0)
@@ -890,6 +952,12 @@ vl2d_frame_credentials(struct vl2d_ctx *ctx, uint64_t src,
 			log_drop(&rx_drops, "credentials from %010llx: %s",
 			    (unsigned long long)src, info.reason != NULL ?
 			    info.reason : "rejected");
+		/* frames waiting for this COM go on at once (§2.1) */
+		if (info.accepted > 0)
+			for (i = 0; i < VL2D_MAX_NETWORKS; i++)
+				if (ctx->nets[i].used)
+					vl2d_frame_held_run(&ctx->nets[i],
+					    vl2d_now(ctx));
 		break;
 	}
 }
@@ -903,6 +971,7 @@ vl2d_frame_tick(struct vl2d_net *n, int64_t now)
 {
 	struct vl2d_like_pass lp = { n, NULL, 0, now };
 
+	vl2d_frame_held_run(n, now);
 	if (n->mcn == NULL || n->nc == NULL || n->ctx->self == 0)
 		return;
 	if (vl2_mc_announce_upstream(&n->ctx->mc, n->mcn, NULL, 0, now))

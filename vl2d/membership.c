@@ -99,6 +99,16 @@ struct mship_store {
 
 	size_t			 bytes;
 	struct mship_counters	 c;
+
+	/* §2.1: frames whose sender's COM we wait for, oldest first */
+	struct mship_held {
+		uint8_t		*pkt;
+		size_t		 len;
+		uint64_t	 peer;
+		int64_t		 when;
+		int64_t		 asked;
+	}			 held[MSHIP_HELD_MAX];
+	size_t			 nheld;
 };
 
 /* rx state of one NETWORK_CREDENTIALS payload */
@@ -336,6 +346,8 @@ mship_store_free(struct mship_store *st)
 			peer_destroy(st, p);
 		}
 	}
+	for (i = 0; i < st->nheld; i++)
+		free(st->held[i].pkt);
 	free(st->bucket);
 	identity_clear(&st->controller);
 	free(st);
@@ -1138,6 +1150,89 @@ mship_peer_may_send(struct mship_store *st, uint64_t peer, int64_t now)
 		return MSHIP_GATE_DENY;
 	}
 	return MSHIP_GATE_ALLOW;
+}
+
+/* the gate fails only for want of the peer's COM */
+static bool
+lacks_com(struct mship_store *st, uint64_t peer)
+{
+	struct mship_peer *p;
+
+	if (st->nc == NULL || st->nc->type == NETCONF_TYPE_PUBLIC)
+		return false;
+	p = peer_get(st, peer);
+	/* a revocation held for it: its frames are refused, not kept */
+	return p == NULL || (p->com.nq == 0 && p->com_threshold == 0);
+}
+
+int
+mship_hold(struct mship_store *st, uint64_t peer, const uint8_t *pkt,
+    size_t len, int64_t now)
+{
+	struct mship_held *h;
+	size_t i, mine = 0;
+
+	if (!lacks_com(st, peer))
+		return 0;
+	for (i = 0; i < st->nheld; i++)
+		if (st->held[i].peer == peer)
+			mine++;
+	if (mine >= MSHIP_HELD_PER_PEER || st->nheld == MSHIP_HELD_MAX) {
+		st->c.held_overflow++;
+		return -1;
+	}
+	h = &st->held[st->nheld];
+	if ((h->pkt = malloc(len)) == NULL) {
+		st->c.nomem++;
+		return -1;
+	}
+	memcpy(h->pkt, pkt, len);
+	h->len = len;
+	h->peer = peer;
+	h->when = now;
+	/* the receive path has just asked */
+	h->asked = now;
+	st->nheld++;
+	st->c.held++;
+	return 1;
+}
+
+void
+mship_held_run(struct mship_store *st, int64_t now,
+    const struct mship_held_ops *ops)
+{
+	struct mship_held go[MSHIP_HELD_MAX];
+	size_t i, keep = 0, ngo = 0;
+
+	for (i = 0; i < st->nheld; i++) {
+		struct mship_held *h = &st->held[i];
+
+		if (now - h->when > MSHIP_HELD_MS || now < h->when) {
+			free(h->pkt);
+			st->c.held_expired++;
+		} else if (!lacks_com(st, h->peer))
+			go[ngo++] = *h;
+		else {
+			if (now - h->asked >= MSHIP_HELD_RETRY_MS) {
+				h->asked = now;
+				ops->ask(ops->arg, h->peer, h->pkt, h->len);
+			}
+			st->held[keep++] = *h;
+		}
+	}
+	st->nheld = keep;
+	/* the queue is consistent again before anything is delivered */
+	for (i = 0; i < ngo; i++) {
+		st->c.held_delivered++;
+		ops->deliver(ops->arg, go[i].peer, go[i].pkt, go[i].len);
+		free(go[i].pkt);
+	}
+}
+
+size_t
+mship_held_count(const struct mship_store *st)
+{
+	return st->nheld;
 }
 
 bool

@@ -86,6 +86,11 @@ struct mship_counters {
 	uint64_t	 evicted_peers_revoked;	/* had revocation state */
 	uint64_t	 evicted_items;
 	uint64_t	 nomem;
+	/* §2.1: frames kept until their sender's COM arrives */
+	uint64_t	 held;
+	uint64_t	 held_delivered;
+	uint64_t	 held_expired;
+	uint64_t	 held_overflow;		/* queue or peer share full */
 };
 
 struct mship_stats {
@@ -194,6 +199,36 @@ enum mship_gate {
  */
 enum mship_gate mship_peer_may_send(struct mship_store *, uint64_t peer,
 	    int64_t now);
+/*
+ * §2.1: a frame that fails the gate only because we hold no COM of its
+ * sender (never a revoked or disagreeing one) waits for it, at most
+ * MSHIP_HELD_MS, MSHIP_HELD_MAX per network and MSHIP_HELD_PER_PEER per
+ * sender.  mship_hold() copies the packet: 1 held, 0 not a case for
+ * holding, -1 dropped (full; counted).
+ */
+#define MSHIP_HELD_MAX		32
+#define MSHIP_HELD_PER_PEER	4
+#define MSHIP_HELD_MS		5000
+#define MSHIP_HELD_RETRY_MS	500
+int	 mship_hold(struct mship_store *, uint64_t peer, const uint8_t *pkt,
+	    size_t len, int64_t now);
+/*
+ * Drops expired frames (counted); hands those whose sender now holds a
+ * COM to deliver (taken out first: deliver runs them through the normal
+ * receive path, gate and rules); for the others still waiting, calls ask
+ * (the credentials request again) once per MSHIP_HELD_RETRY_MS.
+ */
+struct mship_held_ops {
+	void	(*deliver)(void *arg, uint64_t peer, const uint8_t *pkt,
+		    size_t len);
+	void	(*ask)(void *arg, uint64_t peer, const uint8_t *pkt,
+		    size_t len);
+	void	 *arg;
+};
+void	 mship_held_run(struct mship_store *, int64_t now,
+	    const struct mship_held_ops *);
+size_t	 mship_held_count(const struct mship_store *);
+
 /* the gate passed: true when MULTICAST_LIKEs to peer are due (60 s) */
 bool	 mship_like_due(struct mship_store *, uint64_t peer, int64_t now);
 /*

@@ -149,6 +149,14 @@ check "zt-ctl set refuses bad values" \
     sh -c "! '$ctl' -R '$tmp/run' set $nwid allowDefault=2 2>/dev/null"
 check "zt-ctl set refuses unknown settings" \
     sh -c "! '$ctl' -R '$tmp/run' set $nwid allowAll=1 2>/dev/null"
+# a request over 64 KiB (sent in parts) gets zt-tapd's error, not a
+# hang or a dropped connection, and zt-tapd keeps answering
+huge=$(head -c 102400 /dev/zero | tr '\0' 1)
+check "zt-ctl set over 64 KiB: zt-tapd says so" \
+    sh -c '! "$@" 2>"$0" && grep -q "zt-tapd: request over 64 KiB" "$0"' \
+    "$tmp/huge.err" "$ctl" -R "$tmp/run" set $nwid "allowDefault=$huge"
+check "zt-tapd answers after the oversized request" test "$("$ctl" -R \
+    "$tmp/run" get $nwid allowDefault)" = 1
 check "default route allowed now" cl routes $nwid "$dev" 10.148.0.0/16 \
     0.0.0.0/0,10.147.17.1
 check "default route as two halves" route_on -4 "^0.0.0.0/1 via 10.147.17.1"

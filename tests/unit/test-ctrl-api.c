@@ -283,6 +283,56 @@ test_rule_limit(void)
 	free(body);
 }
 
+/* {"capabilities":[{"id":7,"rules":[n rules]}]} */
+static char *
+cap_body(size_t n)
+{
+	char *rules = rules_body(n), *b;
+	size_t len = strlen(rules) + 64;
+
+	REQUIRE((b = malloc(len)) != NULL);
+	/* rules_body's object without its "{" becomes the capability's tail */
+	snprintf(b, len, "{\"capabilities\":[{\"id\":7,%s]}", rules + 1);
+	free(rules);
+	return b;
+}
+
+/* ZT_MAX_CAPABILITY_RULES: 64 rules in one capability, one more is a 400 */
+static void
+test_cap_rule_limit(void)
+{
+	const char *path = "/controller/network/8056c2e21c000099";
+	const char *desc;
+	char *body;
+	json_t *j, *before, *c;
+
+	j = http_json("GET", path, READER, NULL, 200);
+	before = json_deep_copy(json_object_get(j, "capabilities"));
+	json_decref(j);
+	REQUIRE(before != NULL);
+	body = cap_body(RULES_MAX_CAPABILITY + 1);
+	j = http_json("POST", path, ADMIN, body, 400);
+	desc = json_string_value(json_object_get(j, "description"));
+	CHECKF(desc != NULL && strstr(desc, "capabilities") != NULL &&
+	    strstr(desc, "at most 64") != NULL, "description: %s",
+	    desc != NULL ? desc : "(none)");
+	check_error_body(j, 400);
+	free(body);
+	/* refused as a whole: the stored capabilities did not change */
+	j = http_json("GET", path, READER, NULL, 200);
+	CHECK(json_equal(json_object_get(j, "capabilities"), before));
+	json_decref(j);
+	json_decref(before);
+	body = cap_body(RULES_MAX_CAPABILITY);
+	j = http_json("POST", path, ADMIN, body, 200);
+	c = json_array_get(json_object_get(j, "capabilities"), 0);
+	CHECK(json_integer_value(json_object_get(c, "id")) == 7);
+	CHECK(json_array_size(json_object_get(c, "rules")) ==
+	    RULES_MAX_CAPABILITY);
+	json_decref(j);
+	free(body);
+}
+
 static void
 test_networks(void)
 {
@@ -403,6 +453,7 @@ test_networks(void)
 	check_default_network(j, created);
 	json_decref(j);
 	test_rule_limit();
+	test_cap_rule_limit();
 }
 
 static void

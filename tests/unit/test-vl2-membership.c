@@ -605,6 +605,127 @@ test_deferred_and_rate(void)
 	netconf_free(nc);
 }
 
+/* §2.1: what the held frames are handed back as */
+static unsigned int ndelivered, nasked;
+static uint64_t delivered_from;
+static uint8_t delivered_first;
+
+static void
+on_deliver(void *arg, uint64_t peer, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	CHECK(len == 40 && pkt[1] == 0xa5 && pkt[len - 1] == 0xa5);
+	if (ndelivered++ == 0)
+		delivered_first = pkt[0];
+	delivered_from = peer;
+}
+
+static void
+on_ask(void *arg, uint64_t peer, const uint8_t *pkt, size_t len)
+{
+	(void)arg;
+	(void)pkt;
+	(void)len;
+	if (peer == alice.address)
+		nasked++;
+}
+
+/*
+ * Frames from a member whose COM we lack wait for it (§2.1): kept, not
+ * handed on, asked for again every 500 ms, handed on once when the COM
+ * passes, dropped and counted after 5 s or when the queue is full; a
+ * revoked member's frames are never kept.
+ */
+static void
+test_held(void)
+{
+	static const char *com_alice[] = { "com_alice", NULL };
+	static const char *rev_tag[] = { "revoke_alice_tag_100", NULL };
+	const struct mship_held_ops hops = { on_deliver, on_ask, NULL };
+	uint8_t buf[2048], pkt[40];
+	struct netconf *nc = bob_config();
+	struct mship_rx_info info;
+	struct mship_stats s;
+	size_t len, i;
+
+	joined = bob_store(nc, NULL);
+	nknown = 0;
+	known[nknown++] = &alice;
+	memset(pkt, 0xa5, sizeof(pkt));
+	ndelivered = nasked = 0;
+
+	/* no COM of alice: four frames kept, the fifth is over her share */
+	for (i = 0; i < MSHIP_HELD_PER_PEER; i++) {
+		pkt[0] = (uint8_t)(i + 1);
+		CHECK(mship_hold(joined, alice.address, pkt, sizeof(pkt),
+		    T0 + (int64_t)i) == 1);
+	}
+	CHECK(mship_hold(joined, alice.address, pkt, sizeof(pkt), T0) == -1);
+	CHECK(mship_held_count(joined) == MSHIP_HELD_PER_PEER);
+	/* still without a COM: nothing handed on; asked again at 500 ms */
+	mship_held_run(joined, T0 + 400, &hops);
+	CHECK(ndelivered == 0 && nasked == 0);
+	mship_held_run(joined, T0 + 503, &hops);
+	CHECK(ndelivered == 0 && nasked == 4);
+	mship_held_run(joined, T0 + 600, &hops);
+	CHECK(nasked == 4 && mship_held_count(joined) == 4);
+
+	/* her COM arrives: each frame goes on once, oldest first */
+	len = payload(buf, sizeof(buf), com_alice, NULL, NULL, NULL, NULL);
+	CHECK(mship_recv_credentials(&ops, alice.address, buf, len,
+	    T0 + 700, &info) == MSHIP_RX_OK && info.accepted == 1);
+	CHECK(mship_peer_may_send(joined, alice.address, T0 + 700) ==
+	    MSHIP_GATE_ALLOW);
+	mship_held_run(joined, T0 + 700, &hops);
+	CHECK(ndelivered == 4 && delivered_first == 1 &&
+	    delivered_from == alice.address);
+	mship_held_run(joined, T0 + 1300, &hops);
+	CHECK(ndelivered == 4 && mship_held_count(joined) == 0);
+	/* her gate passes now: nothing to keep */
+	CHECK(mship_hold(joined, alice.address, pkt, sizeof(pkt),
+	    T0 + 800) == 0);
+
+	/* carol's frame waits 5 s at most, then is dropped and counted */
+	CHECK(mship_hold(joined, carol.address, pkt, sizeof(pkt),
+	    T0 + 1000) == 1);
+	mship_held_run(joined, T0 + 1000 + MSHIP_HELD_MS, &hops);
+	CHECK(mship_held_count(joined) == 1);
+	mship_held_run(joined, T0 + 1001 + MSHIP_HELD_MS, &hops);
+	CHECK(mship_held_count(joined) == 0 && ndelivered == 4);
+
+	/* at most 32 per network, whoever sends them */
+	for (i = 0; i < MSHIP_HELD_MAX; i++)
+		CHECK(mship_hold(joined, 0x1000000001ULL + i / 4, pkt,
+		    sizeof(pkt), T0 + 7000) == 1);
+	CHECK(mship_hold(joined, 0x1000000100ULL, pkt, sizeof(pkt),
+	    T0 + 7000) == -1);
+
+	/* a revoked member: refused at the gate, never kept */
+	len = payload(buf, sizeof(buf), NULL, NULL, NULL, rev_tag, NULL);
+	CHECK(mship_recv_credentials(&ops, ctrl_pub.address, buf, len,
+	    T0 + 8000, &info) == MSHIP_RX_OK && info.revoked == 1);
+	CHECK(mship_peer_may_send(joined, alice.address, T0 + 8000) ==
+	    MSHIP_GATE_DENY);
+	CHECK(mship_hold(joined, alice.address, pkt, sizeof(pkt),
+	    T0 + 8000) == 0);
+
+	/* public network: the gate passes, nothing kept */
+	nc->type = NETCONF_TYPE_PUBLIC;
+	mship_set_config(joined, nc);
+	CHECK(mship_hold(joined, 0x1000000100ULL, pkt, sizeof(pkt),
+	    T0 + 8000) == 0);
+
+	mship_stats(joined, &s);
+	CHECKF(s.c.held == 4 + 1 + MSHIP_HELD_MAX && s.c.held_delivered == 4 &&
+	    s.c.held_expired == 1 && s.c.held_overflow == 2,
+	    "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, s.c.held,
+	    s.c.held_delivered, s.c.held_expired, s.c.held_overflow);
+	/* the 32 still kept go with the store */
+	mship_store_free(joined);
+	joined = NULL;
+	netconf_free(nc);
+}
+
 /* a revocation signed with the vectors' controller key */
 static size_t
 make_revocation(uint8_t *out, size_t cap, uint64_t target, int64_t thr,
@@ -972,6 +1093,7 @@ main(void)
 	test_agreement();
 	test_revocation();
 	test_deferred_and_rate();
+	test_held();
 	test_eviction();
 	test_push_policy();
 	test_split();
