@@ -16,6 +16,7 @@
 #include "membership.h"
 #include "netconf.h"
 #include "netconf_chunk.h"
+#include "fixtures.h"
 #include "test.h"
 
 #define T0	1700000000000LL
@@ -94,14 +95,11 @@ static const struct cred_lookup whois_cache = { lookup, NULL };
 static json_t *
 named(const char *list, const char *name)
 {
-	json_t *e;
-	size_t i;
+	json_t *e = test_named(json_object_get(creds, list), name);
 
-	json_array_foreach(json_object_get(creds, list), i, e)
-		if (strcmp(test_jstr(e, "name"), name) == 0)
-			return e;
-	test_fail(__FILE__, __LINE__, name, "not in %s", list);
-	return NULL;
+	if (e == NULL)
+		test_fail(__FILE__, __LINE__, name, "not in %s", list);
+	return e;
 }
 
 /* the named credential's wire bytes, appended to w */

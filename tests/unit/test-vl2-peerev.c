@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "frame.h"
 #include "peerev.h"
+#include "fixtures.h"
 #include "test.h"
 #include "vl2d.h"
 
@@ -114,14 +115,11 @@ vl2d_tapd_conn(struct vl2d_ctx *ctx)
 static json_t *
 named(const char *list, const char *name)
 {
-	json_t *e;
-	size_t i;
+	json_t *e = test_named(json_object_get(creds, list), name);
 
-	json_array_foreach(json_object_get(creds, list), i, e)
-		if (strcmp(test_jstr(e, "name"), name) == 0)
-			return e;
-	test_fail(__FILE__, __LINE__, name, "not in %s", list);
-	return NULL;
+	if (e == NULL)
+		test_fail(__FILE__, __LINE__, name, "not in %s", list);
+	return e;
 }
 
 static void
